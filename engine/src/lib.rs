@@ -11,5 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod event;
+pub mod intern;
 pub mod parse;
 pub mod time;
+pub mod window;

@@ -1,0 +1,87 @@
+//! String interning: each distinct account, region, event source, event name, error code,
+//! identity and user agent is stored once and referred to by a 4-byte [`Sym`].
+
+use rustc_hash::FxHashMap;
+
+/// An interned string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(u32);
+
+impl Sym {
+    /// The symbol's index, dense from 0 in interning order.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+}
+
+/// A string table handing out one [`Sym`] per distinct string.
+#[derive(Debug, Default, Clone)]
+pub struct Interner {
+    ids: FxHashMap<Box<str>, Sym>,
+    strings: Vec<Box<str>>,
+    bytes: usize,
+}
+
+impl Interner {
+    /// An empty table.
+    pub fn new() -> Interner {
+        Interner::default()
+    }
+
+    /// The symbol of `text`, adding it if it is new. Allocates only for new strings.
+    pub fn intern(&mut self, text: &str) -> Sym {
+        if let Some(&sym) = self.ids.get(text) {
+            return sym;
+        }
+        let sym = Sym(u32::try_from(self.strings.len()).expect("more than 2^32 distinct strings"));
+        self.strings.push(text.into());
+        self.ids.insert(text.into(), sym);
+        self.bytes += text.len();
+        sym
+    }
+
+    /// The symbol of `text` if it was interned.
+    pub fn get(&self, text: &str) -> Option<Sym> {
+        self.ids.get(text).copied()
+    }
+
+    /// The string of `sym`.
+    ///
+    /// # Panics
+    /// If `sym` came from another table.
+    pub fn resolve(&self, sym: Sym) -> &str {
+        &self.strings[sym.0 as usize]
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Whether the table is empty.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+
+    /// Bytes of string data held (each string is stored twice: as map key and in the index).
+    pub fn string_bytes(&self) -> usize {
+        self.bytes * 2
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interns_once() {
+        let mut table = Interner::new();
+        let a = table.intern("ec2.amazonaws.com");
+        let b = table.intern("RunInstances");
+        assert_eq!(table.intern("ec2.amazonaws.com"), a);
+        assert_ne!(a, b);
+        assert_eq!(table.resolve(b), "RunInstances");
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.get("nope"), None);
+    }
+}

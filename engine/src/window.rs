@@ -1,0 +1,448 @@
+//! The window core: per-minute event counts of one series, stored per UTC day, with window sums
+//! and the daily maxima of sliding-window sums that the detector's normal ceiling is built from.
+//!
+//! Most series are rare (a few calls a day) and a few are busy (every minute), so a day is stored
+//! sparsely as sorted `(minute of day, count)` pairs until it has [`DENSE_AFTER`] busy minutes,
+//! then as a dense array of 1440 counters. Day totals are kept so that a 7-day baseline sum costs
+//! seven additions plus at most two partial-day scans.
+
+use std::collections::BTreeMap;
+
+use crate::time::{Day, MINUTES_PER_DAY, Minute};
+
+/// The detection window lengths, in minutes, that every series is evaluated at.
+pub const SCALES_MINUTES: [i64; 4] = [1, 5, 15, 60];
+
+/// The longest detection window, in minutes.
+pub const MAX_SCALE_MINUTES: i64 = 60;
+
+/// Number of detection window lengths.
+pub const SCALE_COUNT: usize = SCALES_MINUTES.len();
+
+/// A sparse day switches to a dense array once it has this many non-zero minutes: past that
+/// point the dense form (4 bytes per minute of the day) is no larger than the sparse one.
+pub const DENSE_AFTER: usize = 256;
+
+const DAY: usize = MINUTES_PER_DAY as usize;
+
+/// Per-minute counts of one series.
+#[derive(Clone, Debug, Default)]
+pub struct MinuteCounts {
+    days: BTreeMap<Day, DayCounts>,
+}
+
+#[derive(Clone, Debug)]
+struct DayCounts {
+    total: u64,
+    minutes: DayMinutes,
+    /// Maximum sliding-window sum per scale over windows ending in this day; `None` when stale.
+    window_max: Option<[u32; SCALE_COUNT]>,
+}
+
+#[derive(Clone, Debug)]
+enum DayMinutes {
+    Sparse(Vec<(u16, u32)>),
+    Dense(Box<[u32; DAY]>),
+}
+
+impl DayMinutes {
+    fn get(&self, minute_of_day: usize) -> u32 {
+        match self {
+            DayMinutes::Sparse(pairs) => pairs
+                .binary_search_by_key(&(minute_of_day as u16), |&(m, _)| m)
+                .map_or(0, |at| pairs[at].1),
+            DayMinutes::Dense(counts) => counts[minute_of_day],
+        }
+    }
+
+    fn add(&mut self, minute_of_day: usize, n: u32) {
+        match self {
+            DayMinutes::Sparse(pairs) => {
+                match pairs.binary_search_by_key(&(minute_of_day as u16), |&(m, _)| m) {
+                    Ok(at) => pairs[at].1 = pairs[at].1.saturating_add(n),
+                    Err(at) => pairs.insert(at, (minute_of_day as u16, n)),
+                }
+                if pairs.len() > DENSE_AFTER {
+                    let mut dense = Box::new([0u32; DAY]);
+                    for &(m, count) in pairs.iter() {
+                        dense[m as usize] = count;
+                    }
+                    *self = DayMinutes::Dense(dense);
+                }
+            }
+            DayMinutes::Dense(counts) => {
+                counts[minute_of_day] = counts[minute_of_day].saturating_add(n);
+            }
+        }
+    }
+
+    /// Sum of minutes of day in `from..to`.
+    fn sum(&self, from: usize, to: usize) -> u64 {
+        match self {
+            DayMinutes::Sparse(pairs) => {
+                let start = pairs.partition_point(|&(m, _)| (m as usize) < from);
+                pairs[start..]
+                    .iter()
+                    .take_while(|&&(m, _)| (m as usize) < to)
+                    .map(|&(_, count)| u64::from(count))
+                    .sum()
+            }
+            DayMinutes::Dense(counts) => counts[from..to].iter().map(|&c| u64::from(c)).sum(),
+        }
+    }
+
+    /// The first minute of day in `from..to` with a non-zero count.
+    fn next_nonzero(&self, from: usize, to: usize) -> Option<usize> {
+        match self {
+            DayMinutes::Sparse(pairs) => {
+                let at = pairs.partition_point(|&(m, _)| (m as usize) < from);
+                pairs.get(at).map(|&(m, _)| m as usize).filter(|&m| m < to)
+            }
+            DayMinutes::Dense(counts) => counts[from..to]
+                .iter()
+                .position(|&c| c > 0)
+                .map(|offset| from + offset),
+        }
+    }
+
+    /// Writes the counts of minutes of day `from..to` into `out` (whose length is `to - from`).
+    fn copy_into(&self, from: usize, to: usize, out: &mut [u32]) {
+        match self {
+            DayMinutes::Sparse(pairs) => {
+                let start = pairs.partition_point(|&(m, _)| (m as usize) < from);
+                for &(m, count) in pairs[start..]
+                    .iter()
+                    .take_while(|&&(m, _)| (m as usize) < to)
+                {
+                    out[m as usize - from] = count;
+                }
+            }
+            DayMinutes::Dense(counts) => out.copy_from_slice(&counts[from..to]),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            DayMinutes::Sparse(pairs) => pairs.capacity() * std::mem::size_of::<(u16, u32)>(),
+            DayMinutes::Dense(_) => DAY * 4,
+        }
+    }
+}
+
+impl MinuteCounts {
+    /// An empty series.
+    pub fn new() -> MinuteCounts {
+        MinuteCounts::default()
+    }
+
+    /// Adds `n` events at `minute`.
+    pub fn add(&mut self, minute: Minute, n: u32) {
+        let day = minute.day();
+        let entry = self.days.entry(day).or_insert_with(|| DayCounts {
+            total: 0,
+            minutes: DayMinutes::Sparse(Vec::new()),
+            window_max: None,
+        });
+        entry.total += u64::from(n);
+        entry.minutes.add(minute.minute_of_day() as usize, n);
+        entry.window_max = None;
+        // Windows ending early in the next day reach back into this one.
+        if minute.minute_of_day() >= MINUTES_PER_DAY - MAX_SCALE_MINUTES + 1 {
+            if let Some(next) = self.days.get_mut(&day.plus(1)) {
+                next.window_max = None;
+            }
+        }
+    }
+
+    /// The count at `minute`.
+    pub fn get(&self, minute: Minute) -> u32 {
+        self.days
+            .get(&minute.day())
+            .map_or(0, |d| d.minutes.get(minute.minute_of_day() as usize))
+    }
+
+    /// The sum of counts over minutes in `from..to`.
+    pub fn sum(&self, from: Minute, to: Minute) -> u64 {
+        if from >= to {
+            return 0;
+        }
+        let (first_day, last_day) = (from.day(), to.plus(-1).day());
+        self.days
+            .range(first_day..=last_day)
+            .map(|(&day, counts)| {
+                let lo = if day == first_day {
+                    from.minute_of_day() as usize
+                } else {
+                    0
+                };
+                let hi = if day == last_day {
+                    to.plus(-1).minute_of_day() as usize + 1
+                } else {
+                    DAY
+                };
+                if lo == 0 && hi == DAY {
+                    counts.total
+                } else {
+                    counts.minutes.sum(lo, hi)
+                }
+            })
+            .sum()
+    }
+
+    /// The first minute in `from..to` with a non-zero count.
+    pub fn next_nonzero(&self, from: Minute, to: Minute) -> Option<Minute> {
+        if from >= to {
+            return None;
+        }
+        let (first_day, last_day) = (from.day(), to.plus(-1).day());
+        self.days
+            .range(first_day..=last_day)
+            .find_map(|(&day, counts)| {
+                let lo = if day == first_day {
+                    from.minute_of_day() as usize
+                } else {
+                    0
+                };
+                let hi = if day == last_day {
+                    to.plus(-1).minute_of_day() as usize + 1
+                } else {
+                    DAY
+                };
+                counts
+                    .minutes
+                    .next_nonzero(lo, hi)
+                    .map(|m| day.first_minute().plus(m as i64))
+            })
+    }
+
+    /// Writes the counts of minutes `from..from + out.len()` into `out`.
+    pub fn copy_into(&self, from: Minute, out: &mut [u32]) {
+        out.fill(0);
+        if out.is_empty() {
+            return;
+        }
+        let to = from.plus(out.len() as i64);
+        let (first_day, last_day) = (from.day(), to.plus(-1).day());
+        for (&day, counts) in self.days.range(first_day..=last_day) {
+            let lo = if day == first_day {
+                from.minute_of_day() as usize
+            } else {
+                0
+            };
+            let hi = if day == last_day {
+                to.plus(-1).minute_of_day() as usize + 1
+            } else {
+                DAY
+            };
+            let at = day.first_minute().plus(lo as i64).minutes_since(from) as usize;
+            counts
+                .minutes
+                .copy_into(lo, hi, &mut out[at..at + (hi - lo)]);
+        }
+    }
+
+    /// The total count of `day`.
+    pub fn day_total(&self, day: Day) -> u64 {
+        self.days.get(&day).map_or(0, |d| d.total)
+    }
+
+    /// For each scale of [`SCALES_MINUTES`], the largest sum of a window of that many minutes
+    /// ending in `day` (windows may start in the previous day). Cached until the counts of `day`
+    /// or of the day before change.
+    pub fn window_maxima(&mut self, day: Day) -> [u32; SCALE_COUNT] {
+        if let Some(max) = self.days.get(&day).and_then(|d| d.window_max) {
+            return max;
+        }
+        if self.days.range(day.plus(-1)..=day).next().is_none() {
+            return [0; SCALE_COUNT];
+        }
+        let lead = MAX_SCALE_MINUTES as usize - 1;
+        let mut buf = vec![0u32; lead + DAY];
+        self.copy_into(day.first_minute().plus(-(lead as i64)), &mut buf);
+        let max = sliding_maxima(&buf, lead);
+        if let Some(d) = self.days.get_mut(&day) {
+            d.window_max = Some(max);
+        }
+        max
+    }
+
+    /// The largest sum of a `scale_minutes`-minute window ending at a minute in `first..=last`.
+    pub fn max_window_sum(&self, scale_minutes: i64, first: Minute, last: Minute) -> u64 {
+        if last < first {
+            return 0;
+        }
+        let lead = scale_minutes - 1;
+        let mut buf = vec![0u32; (last.minutes_since(first) + 1 + lead) as usize];
+        self.copy_into(first.plus(-lead), &mut buf);
+        let mut sum: u64 = buf[..lead as usize].iter().map(|&c| u64::from(c)).sum();
+        let mut best = 0;
+        for end in lead as usize..buf.len() {
+            sum += u64::from(buf[end]);
+            best = best.max(sum);
+            sum -= u64::from(buf[end - lead as usize]);
+        }
+        best
+    }
+
+    /// Drops every day before `day`.
+    pub fn drop_before(&mut self, day: Day) {
+        self.days = self.days.split_off(&day);
+    }
+
+    /// The earliest and latest days that hold counts.
+    pub fn day_span(&self) -> Option<(Day, Day)> {
+        Some((
+            *self.days.first_key_value()?.0,
+            *self.days.last_key_value()?.0,
+        ))
+    }
+
+    /// Whether no day holds counts.
+    pub fn is_empty(&self) -> bool {
+        self.days.is_empty()
+    }
+
+    /// Approximate heap bytes used.
+    pub fn heap_bytes(&self) -> usize {
+        self.days
+            .values()
+            .map(|d| d.minutes.heap_bytes() + std::mem::size_of::<DayCounts>() + 32)
+            .sum()
+    }
+}
+
+/// Per scale, the max over windows ending at `buf[lead..]` of the sum of the window.
+fn sliding_maxima(buf: &[u32], lead: usize) -> [u32; SCALE_COUNT] {
+    let mut prefix = Vec::with_capacity(buf.len() + 1);
+    prefix.push(0u64);
+    for &c in buf {
+        prefix.push(prefix.last().copied().unwrap_or(0) + u64::from(c));
+    }
+    let mut out = [0u32; SCALE_COUNT];
+    for (slot, &scale) in out.iter_mut().zip(SCALES_MINUTES.iter()) {
+        let best = (lead..buf.len())
+            .map(|end| prefix[end + 1] - prefix[end + 1 - scale as usize])
+            .max()
+            .unwrap_or(0);
+        *slot = u32::try_from(best).unwrap_or(u32::MAX);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap as Model;
+
+    const BASE: i64 = 28_000_000; // 2023-03-28, so days are positive
+
+    fn build(events: &[(i64, u32)]) -> (MinuteCounts, Model<i64, u64>) {
+        let mut counts = MinuteCounts::new();
+        let mut model = Model::new();
+        for &(offset, n) in events {
+            counts.add(Minute(BASE + offset), n);
+            *model.entry(BASE + offset).or_insert(0) += u64::from(n);
+        }
+        (counts, model)
+    }
+
+    fn naive_sum(model: &Model<i64, u64>, from: i64, to: i64) -> u64 {
+        model.range(from..to.max(from)).map(|(_, &c)| c).sum()
+    }
+
+    fn naive_max_window(model: &Model<i64, u64>, scale: i64, first: i64, last: i64) -> u64 {
+        (first..=last)
+            .map(|end| naive_sum(model, end - scale + 1, end + 1))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Events on a few days, with some days busy enough to turn dense.
+    fn events() -> impl Strategy<Value = Vec<(i64, u32)>> {
+        prop::collection::vec(
+            prop_oneof![
+                (0i64..4 * 1440, 1u32..5),
+                (1440i64..1440 + 400, 1u32..3), // a dense day
+            ],
+            0..900,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn sums_match_naive(events in events(), from in -100i64..5000, len in 0i64..6000) {
+            let (counts, model) = build(&events);
+            let (from, to) = (BASE + from, BASE + from + len);
+            prop_assert_eq!(counts.sum(Minute(from), Minute(to)), naive_sum(&model, from, to));
+        }
+
+        #[test]
+        fn gets_and_next_nonzero_match_naive(events in events(), probe in -10i64..6000, len in 0i64..3000) {
+            let (counts, model) = build(&events);
+            let at = BASE + probe;
+            prop_assert_eq!(u64::from(counts.get(Minute(at))), model.get(&at).copied().unwrap_or(0));
+            let expected = model.range(at..at + len).find(|&(_, &c)| c > 0).map(|(&m, _)| Minute(m));
+            prop_assert_eq!(counts.next_nonzero(Minute(at), Minute(at + len)), expected);
+        }
+
+        #[test]
+        fn window_maxima_match_naive(events in events(), day in 0i64..5) {
+            let (mut counts, model) = build(&events);
+            let day = Minute(BASE).day().plus(day);
+            let first = day.first_minute().0;
+            let maxima = counts.window_maxima(day);
+            for (i, &scale) in SCALES_MINUTES.iter().enumerate() {
+                let expected = naive_max_window(&model, scale, first, first + 1439);
+                prop_assert_eq!(u64::from(maxima[i]), expected, "scale {}", scale);
+            }
+        }
+
+        #[test]
+        fn max_window_sum_matches_naive(events in events(), first in 0i64..5000, len in 0i64..300, scale_at in 0usize..4) {
+            let (counts, model) = build(&events);
+            let scale = SCALES_MINUTES[scale_at];
+            let (first, last) = (BASE + first, BASE + first + len);
+            prop_assert_eq!(
+                counts.max_window_sum(scale, Minute(first), Minute(last)),
+                naive_max_window(&model, scale, first, last)
+            );
+        }
+    }
+
+    #[test]
+    fn maxima_cache_is_invalidated_by_late_counts() {
+        let mut counts = MinuteCounts::new();
+        let day = Minute(BASE).day();
+        counts.add(day.first_minute().plus(10), 2);
+        assert_eq!(counts.window_maxima(day), [2, 2, 2, 2]);
+        counts.add(day.first_minute().plus(12), 3);
+        assert_eq!(counts.window_maxima(day), [3, 5, 5, 5]);
+        // A late count in the last minutes of the previous day reaches into this day's windows.
+        counts.add(day.first_minute().plus(-1), 4);
+        assert_eq!(counts.window_maxima(day), [3, 5, 9, 9]);
+    }
+
+    #[test]
+    fn sparse_days_turn_dense_without_changing_values() {
+        let mut counts = MinuteCounts::new();
+        for m in 0..(DENSE_AFTER as i64 + 10) {
+            counts.add(Minute(BASE + 3 * m), 1);
+        }
+        assert!(matches!(
+            counts.days.values().next().unwrap().minutes,
+            DayMinutes::Dense(_)
+        ));
+        assert_eq!(
+            counts.sum(Minute(BASE), Minute(BASE + 3 * 300)),
+            DENSE_AFTER as u64 + 10
+        );
+    }
+
+    #[test]
+    fn drop_before_keeps_later_days() {
+        let (mut counts, _) = build(&[(0, 1), (1440, 2), (2880, 3)]);
+        counts.drop_before(Minute(BASE + 1440).day());
+        assert_eq!(counts.sum(Minute(BASE - 10), Minute(BASE + 5000)), 5);
+    }
+}
