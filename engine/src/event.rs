@@ -58,11 +58,15 @@ pub struct UserIdentity<'a> {
 /// Resolved from `eventCategory` when present. Records written before `eventCategory` existed
 /// (`eventVersion` < 1.07) are [`EventCategory::Data`] when `managementEvent` is `false` and
 /// [`EventCategory::Management`] otherwise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum EventCategory {
     /// Control-plane operations (`"Management"`).
+    #[serde(alias = "management")]
     Management,
     /// Data-plane operations such as S3 object calls (`"Data"`).
+    #[serde(alias = "data")]
     Data,
     /// VPC endpoint network activity (`"NetworkActivity"`); never analysed by Insights.
     NetworkActivity,

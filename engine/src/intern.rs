@@ -12,6 +12,11 @@ impl Sym {
     pub fn index(self) -> u32 {
         self.0
     }
+
+    /// The symbol with index `index`; only meaningful for the table that handed it out.
+    pub(crate) fn from_index(index: u32) -> Sym {
+        Sym(index)
+    }
 }
 
 /// A string table handing out one [`Sym`] per distinct string.

@@ -147,10 +147,10 @@ impl MinuteCounts {
         entry.minutes.add(minute.minute_of_day() as usize, n);
         entry.window_max = None;
         // Windows ending early in the next day reach back into this one.
-        if minute.minute_of_day() >= MINUTES_PER_DAY - MAX_SCALE_MINUTES + 1 {
-            if let Some(next) = self.days.get_mut(&day.plus(1)) {
-                next.window_max = None;
-            }
+        if minute.minute_of_day() > MINUTES_PER_DAY - MAX_SCALE_MINUTES
+            && let Some(next) = self.days.get_mut(&day.plus(1))
+        {
+            next.window_max = None;
         }
     }
 

@@ -1,0 +1,966 @@
+//! The detector: counts events into per-minute series and decides, minute by minute of event
+//! time, when a series' activity starts and stops being unusual, emitting Insights records.
+//!
+//! State is partitioned by (account, region), as CloudTrail's S3 layout and AWS's Insights are.
+//! Each partition has its own event-time clock: its **frontier** is the newest event minute seen
+//! minus the allowed lateness, and every minute before the frontier is decided. Events are
+//! de-duplicated by `eventID` within the partition while their minute is within the dedup
+//! horizon of the frontier.
+//!
+//! Within a partition, a series is one (category, event source, event name) for
+//! `ApiCallRateInsight`, or one (category, event source, event name, error code) for
+//! `ApiErrorRateInsight`. Series are independent: the decisions of one never depend on another,
+//! which is what makes any split of the work by series give the same records.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
+use crate::config::{ConfigError, DetectorConfig, SeriesIdentity, SeriesSettings};
+use crate::event::{Event, EventCategory, EventIdKey, NULL_VALUE};
+use crate::ingest::{Classification, EventBatch, IngestOptions, NotAnalysedCounts};
+use crate::insight::{
+    AttributeKind, AttributedValue, Attribution, Average, InsightIdentity, InsightRecord,
+    InsightState, InsightType,
+};
+use crate::intern::{Interner, Sym};
+use crate::model::{self, BASELINE_DAYS, DayThresholds, Trigger};
+use crate::time::{Day, MINUTES_PER_DAY, Minute};
+use crate::window::{MAX_SCALE_MINUTES, MinuteCounts};
+
+/// Minutes of per-minute attribution detail kept behind the frontier: enough for any trigger
+/// window (60 minutes) plus the longest an open insight can run on past its last unusual minute
+/// (60 more), plus margin.
+const RECENT_MINUTES: i64 = 3 * MAX_SCALE_MINUTES;
+
+/// Days of per-minute counts kept behind the frontier's day: seven baseline days before the
+/// start day, plus the start window and the weekly comparison reaching one more day back.
+const RETAINED_DAYS: i64 = BASELINE_DAYS + 2;
+
+/// Before any minute of a partition is decided.
+const BEGINNING: Minute = Minute(-(1 << 50));
+
+/// What became of one observed event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observation {
+    /// Counted. `late` when its minute had already been decided: it then counts toward later
+    /// baselines and windows but changes no record already emitted.
+    Counted {
+        /// Whether it arrived after its minute was decided.
+        late: bool,
+    },
+    /// Its `eventID` was already counted.
+    Duplicate,
+    /// Its minute is behind the dedup horizon, so it cannot be told from a duplicate; not counted.
+    TooLate,
+    /// Not analysed; see [`crate::ingest::NotAnalysed`].
+    NotAnalysed(crate::ingest::NotAnalysed),
+    /// At or after the configured `reject_after` time; not counted.
+    InTheFuture,
+}
+
+/// Counters of everything the detector saw and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DetectorStats {
+    /// Events offered (analysed or not).
+    pub events: u64,
+    /// Distinct analysed events counted.
+    pub counted: u64,
+    /// Of those, events that arrived after their minute was decided.
+    pub counted_late: u64,
+    /// Analysed events whose `eventID` had been counted already.
+    pub duplicates: u64,
+    /// Analysed events behind the dedup horizon, not counted.
+    pub too_late: u64,
+    /// Events at or after `reject_after`, not counted.
+    pub in_the_future: u64,
+    /// Events not analysed, by reason.
+    pub not_analysed: NotAnalysedCounts,
+    /// Analysed events without `readOnly`, classified by the read-only fallback.
+    pub read_only_absent: u64,
+    /// Analysed events without `eventID`, counted without de-duplication.
+    pub without_event_id: u64,
+    /// Unusual windows not reported because the partition's data did not yet cover a full
+    /// baseline window before them (the cold-start rule).
+    pub suppressed_cold_start: u64,
+    /// Start records emitted.
+    pub insights_started: u64,
+    /// End records emitted.
+    pub insights_ended: u64,
+}
+
+/// An insight with a Start and no End yet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OpenInsight {
+    /// `recipientAccountId`.
+    pub account: Option<String>,
+    /// `awsRegion`.
+    pub region: String,
+    /// `eventSource`.
+    pub event_source: String,
+    /// `eventName`.
+    pub event_name: String,
+    /// Insight type.
+    pub insight_type: InsightType,
+    /// Error code of an error-rate insight.
+    pub error_code: Option<String>,
+    /// The Start's `eventTime`.
+    pub start: String,
+    /// The Start's `sharedEventID`.
+    pub shared_event_id: String,
+}
+
+/// How much state the detector holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StateSize {
+    /// (account, region) partitions.
+    pub partitions: usize,
+    /// Series across partitions.
+    pub series: usize,
+    /// Open insights.
+    pub open_insights: usize,
+    /// Distinct interned strings.
+    pub strings: usize,
+    /// Approximate heap bytes.
+    pub bytes: usize,
+}
+
+/// The CloudTrail Insights detector.
+///
+/// ```
+/// use trailsight_engine::{Detector, DetectorConfig};
+/// let mut detector = Detector::new(DetectorConfig::default())?;
+/// let mut records = Vec::new();
+/// // detector.observe(&event) for each event, detector.advance(&mut records) now and then…
+/// let open = detector.finish(&mut records);
+/// assert!(records.is_empty() && open.is_empty());
+/// # Ok::<(), trailsight_engine::ConfigError>(())
+/// ```
+#[derive(Debug)]
+pub struct Detector {
+    config: DetectorConfig,
+    options: IngestOptions,
+    interner: Interner,
+    null_value: Sym,
+    partitions: FxHashMap<PartitionKey, Partition>,
+    stats: DetectorStats,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct PartitionKey {
+    account: Option<Sym>,
+    region: Sym,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct SeriesKey {
+    insight_type: InsightType,
+    category: EventCategory,
+    source: Sym,
+    name: Sym,
+    error_code: Option<Sym>,
+}
+
+/// One analysed event with interned strings.
+#[derive(Clone, Copy, Debug)]
+struct Analysed {
+    partition: PartitionKey,
+    category: EventCategory,
+    source: Sym,
+    name: Sym,
+    call_rate: bool,
+    error_rate_code: Option<Sym>,
+    error_value: Sym,
+    identity: Sym,
+    user_agent: Sym,
+    minute: Minute,
+    event_id: Option<EventIdKey>,
+}
+
+impl Detector {
+    /// A detector with a validated configuration.
+    pub fn new(config: DetectorConfig) -> Result<Detector, ConfigError> {
+        config.validate()?;
+        let mut interner = Interner::new();
+        let null_value = interner.intern(NULL_VALUE);
+        Ok(Detector {
+            options: IngestOptions::new(&config),
+            config,
+            interner,
+            null_value,
+            partitions: FxHashMap::default(),
+            stats: DetectorStats::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// The options parse workers need to build [`EventBatch`]es for this detector.
+    pub fn ingest_options(&self) -> &IngestOptions {
+        &self.options
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &DetectorStats {
+        &self.stats
+    }
+
+    /// Counts one event.
+    ///
+    /// Every event that is not in the future, analysed or not, extends its partition's coverage
+    /// (for the cold-start rule) and moves its clock.
+    pub fn observe(&mut self, event: &Event<'_>) -> Observation {
+        self.stats.events += 1;
+        let classification = self.options.classify(event);
+        if classification == Classification::InTheFuture {
+            self.stats.in_the_future += 1;
+            return Observation::InTheFuture;
+        }
+        let interner = &mut self.interner;
+        let partition = PartitionKey {
+            account: event.account_id().map(|a| interner.intern(a)),
+            region: interner.intern(&event.aws_region),
+        };
+        self.cover(partition, event.minute(), event.minute());
+        let (call_rate, error_rate) = match classification {
+            Classification::Analysed {
+                call_rate,
+                error_rate,
+            } => (call_rate, error_rate),
+            Classification::NotAnalysed(reason) => {
+                self.stats.not_analysed.add(reason);
+                return Observation::NotAnalysed(reason);
+            }
+            Classification::InTheFuture => unreachable!("returned above"),
+        };
+        self.stats.read_only_absent += u64::from(event.read_only.is_none());
+        self.stats.without_event_id += u64::from(event.event_id.is_none());
+        let interner = &mut self.interner;
+        let error_value = interner.intern(event.error_code_attribution());
+        let analysed = Analysed {
+            partition,
+            category: event.category,
+            source: interner.intern(&event.event_source),
+            name: interner.intern(&event.event_name),
+            call_rate,
+            error_rate_code: error_rate.then_some(error_value),
+            error_value,
+            identity: interner
+                .intern(event.identity_attribution(self.options.keep_session_names())),
+            user_agent: interner.intern(event.user_agent_attribution()),
+            minute: event.minute(),
+            event_id: event.event_id.as_deref().map(EventIdKey::of),
+        };
+        self.count(analysed)
+    }
+
+    /// Counts the analysed events of a batch, in the batch's order, and adds its other counts to
+    /// [`Detector::stats`]. Returns how many events were counted.
+    pub fn observe_batch(&mut self, batch: &EventBatch) -> u64 {
+        self.stats.events += batch.events_parsed;
+        self.stats.not_analysed.add_all(&batch.not_analysed);
+        self.stats.in_the_future += batch.in_the_future;
+        self.stats.read_only_absent += batch.read_only_absent;
+        self.stats.without_event_id += batch.without_event_id;
+        let mut syms: Vec<Option<Sym>> = vec![None; batch.string_count()];
+        let mut sym = |id: u32, interner: &mut Interner| {
+            *syms[id as usize].get_or_insert_with(|| interner.intern(batch.string(id)))
+        };
+        for span in &batch.spans {
+            let interner = &mut self.interner;
+            let partition = PartitionKey {
+                account: span.account.map(|a| sym(a, interner)),
+                region: sym(span.region, interner),
+            };
+            self.cover(partition, span.first, span.last);
+        }
+        let before = self.stats.counted;
+        for e in &batch.events {
+            let interner = &mut self.interner;
+            let error_value = sym(e.error_value, interner);
+            let analysed = Analysed {
+                partition: PartitionKey {
+                    account: e.account.map(|a| sym(a, interner)),
+                    region: sym(e.region, interner),
+                },
+                category: e.category,
+                source: sym(e.source, interner),
+                name: sym(e.name, interner),
+                call_rate: e.call_rate,
+                error_rate_code: e.error_rate_code.map(|_| error_value),
+                error_value,
+                identity: sym(e.identity, interner),
+                user_agent: sym(e.user_agent, interner),
+                minute: e.minute,
+                event_id: e.event_id,
+            };
+            self.count(analysed);
+        }
+        self.stats.counted - before
+    }
+
+    fn cover(&mut self, key: PartitionKey, first: Minute, last: Minute) {
+        let partition = self.partitions.entry(key).or_insert_with(Partition::new);
+        // An event too late to count does not extend coverage either.
+        if first
+            >= partition
+                .frontier
+                .plus(-i64::from(self.config.dedup_horizon_minutes))
+        {
+            partition.first_minute = partition.first_minute.min(first);
+        }
+        partition.max_minute = partition.max_minute.max(last);
+    }
+
+    fn count(&mut self, e: Analysed) -> Observation {
+        let partition = self
+            .partitions
+            .get_mut(&e.partition)
+            .expect("covered before counting");
+        if e.minute
+            < partition
+                .frontier
+                .plus(-i64::from(self.config.dedup_horizon_minutes))
+        {
+            self.stats.too_late += 1;
+            return Observation::TooLate;
+        }
+        if let Some(id) = e.event_id
+            && !partition.dedup.insert(id, e.minute)
+        {
+            self.stats.duplicates += 1;
+            return Observation::Duplicate;
+        }
+        let late = e.minute < partition.frontier;
+        let recent_from = partition.frontier.plus(-RECENT_MINUTES);
+        let null_value = self.null_value;
+        if e.call_rate {
+            let key = SeriesKey {
+                insight_type: InsightType::ApiCallRateInsight,
+                category: e.category,
+                source: e.source,
+                name: e.name,
+                error_code: None,
+            };
+            let values = [
+                AttrValue::new(AttributeKind::UserIdentityArn, e.identity),
+                AttrValue::new(AttributeKind::UserAgent, e.user_agent),
+                AttrValue::new(AttributeKind::ErrorCode, e.error_value),
+            ];
+            partition.add(
+                key,
+                e.minute,
+                &values,
+                recent_from,
+                &self.config,
+                &self.interner,
+                e.partition,
+            );
+        }
+        if let Some(code) = e.error_rate_code {
+            debug_assert_ne!(code, null_value);
+            let key = SeriesKey {
+                insight_type: InsightType::ApiErrorRateInsight,
+                category: e.category,
+                source: e.source,
+                name: e.name,
+                error_code: Some(code),
+            };
+            let values = [
+                AttrValue::new(AttributeKind::UserIdentityArn, e.identity),
+                AttrValue::new(AttributeKind::UserAgent, e.user_agent),
+            ];
+            partition.add(
+                key,
+                e.minute,
+                &values,
+                recent_from,
+                &self.config,
+                &self.interner,
+                e.partition,
+            );
+        }
+        self.stats.counted += 1;
+        self.stats.counted_late += u64::from(late);
+        Observation::Counted { late }
+    }
+
+    /// Decides every minute that is now more than the allowed lateness behind the newest event of
+    /// its partition, and appends the records that became known, in output order
+    /// ([`InsightRecord::output_order`]).
+    pub fn advance(&mut self, out: &mut Vec<InsightRecord>) {
+        let lateness = i64::from(self.config.allowed_lateness_minutes);
+        self.advance_with(out, |p| p.max_minute.plus(-lateness));
+    }
+
+    /// Decides every minute up to and including the newest event of each partition, and returns
+    /// the insights still open (a Start without an End). Call it at the end of the input.
+    pub fn finish(&mut self, out: &mut Vec<InsightRecord>) -> Vec<OpenInsight> {
+        self.advance_with(out, |p| p.max_minute.plus(1));
+        let mut open = Vec::new();
+        for (key, partition) in &self.partitions {
+            for (series_key, series) in &partition.series {
+                if let Some(insight) = &series.open {
+                    let identity =
+                        identity(&self.interner, *key, *series_key, insight.trigger.start);
+                    open.push(OpenInsight {
+                        account: identity.account.map(str::to_owned),
+                        region: identity.region.to_owned(),
+                        event_source: identity.event_source.to_owned(),
+                        event_name: identity.event_name.to_owned(),
+                        insight_type: identity.insight_type,
+                        error_code: identity.error_code.map(str::to_owned),
+                        start: insight.trigger.start.to_string(),
+                        shared_event_id: identity.shared_event_id().hyphenated().to_string(),
+                    });
+                }
+            }
+        }
+        open.sort_by(|a, b| {
+            (
+                &a.start,
+                &a.account,
+                &a.region,
+                &a.event_source,
+                &a.event_name,
+                a.insight_type,
+                &a.error_code,
+            )
+                .cmp(&(
+                    &b.start,
+                    &b.account,
+                    &b.region,
+                    &b.event_source,
+                    &b.event_name,
+                    b.insight_type,
+                    &b.error_code,
+                ))
+        });
+        open
+    }
+
+    fn advance_with(
+        &mut self,
+        out: &mut Vec<InsightRecord>,
+        target: impl Fn(&Partition) -> Minute,
+    ) {
+        let first_new = out.len();
+        let mut keys: Vec<PartitionKey> = self.partitions.keys().copied().collect();
+        keys.sort_unstable();
+        for key in keys {
+            let partition = self.partitions.get_mut(&key).expect("key from the map");
+            let frontier = target(partition);
+            if frontier > partition.frontier {
+                let ctx = DecideContext {
+                    interner: &self.interner,
+                    partition: key,
+                    first_minute: partition.first_minute,
+                    end_quiet_minutes: i64::from(self.config.end_quiet_minutes),
+                    dedup_horizon_minutes: i64::from(self.config.dedup_horizon_minutes),
+                };
+                partition.advance_to(frontier, &ctx, &mut self.stats, out);
+            }
+        }
+        out[first_new..].sort_by(InsightRecord::output_order);
+    }
+
+    /// How much state is held.
+    pub fn state_size(&self) -> StateSize {
+        let mut size = StateSize {
+            partitions: self.partitions.len(),
+            strings: self.interner.len(),
+            bytes: self.interner.string_bytes() + self.interner.len() * 24,
+            ..StateSize::default()
+        };
+        for partition in self.partitions.values() {
+            size.series += partition.series.len();
+            size.bytes += partition.dedup.heap_bytes();
+            for series in partition.series.values() {
+                size.open_insights += usize::from(series.open.is_some());
+                size.bytes += series.heap_bytes();
+            }
+        }
+        size
+    }
+}
+
+struct DecideContext<'a> {
+    interner: &'a Interner,
+    partition: PartitionKey,
+    first_minute: Minute,
+    end_quiet_minutes: i64,
+    dedup_horizon_minutes: i64,
+}
+
+fn identity(
+    interner: &Interner,
+    partition: PartitionKey,
+    series: SeriesKey,
+    start: Minute,
+) -> InsightIdentity<'_> {
+    InsightIdentity {
+        account: partition.account.map(|a| interner.resolve(a)),
+        region: interner.resolve(partition.region),
+        category: series.category,
+        event_source: interner.resolve(series.source),
+        event_name: interner.resolve(series.name),
+        insight_type: series.insight_type,
+        error_code: series.error_code.map(|c| interner.resolve(c)),
+        start,
+    }
+}
+
+#[derive(Debug)]
+struct Partition {
+    first_minute: Minute,
+    max_minute: Minute,
+    /// Every minute before this one is decided.
+    frontier: Minute,
+    series: FxHashMap<SeriesKey, Series>,
+    /// Series with recent minutes or an open insight: the ones an advance must visit.
+    active: FxHashSet<SeriesKey>,
+    dedup: Dedup,
+    swept_day: Day,
+}
+
+impl Partition {
+    fn new() -> Partition {
+        Partition {
+            first_minute: Minute(i64::MAX),
+            max_minute: Minute(i64::MIN),
+            frontier: BEGINNING,
+            series: FxHashMap::default(),
+            active: FxHashSet::default(),
+            dedup: Dedup::default(),
+            swept_day: BEGINNING.day(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        key: SeriesKey,
+        minute: Minute,
+        values: &[AttrValue],
+        recent_from: Minute,
+        config: &DetectorConfig,
+        interner: &Interner,
+        partition: PartitionKey,
+    ) {
+        let series = self.series.entry(key).or_insert_with(|| {
+            let id = SeriesIdentity {
+                account: partition.account.map(|a| interner.resolve(a)),
+                region: interner.resolve(partition.region),
+                event_source: interner.resolve(key.source),
+                event_name: interner.resolve(key.name),
+                insight_type: key.insight_type,
+                error_code: key.error_code.map(|c| interner.resolve(c)),
+            };
+            Series::new(config.settings_for(&id))
+        });
+        series.add(minute, values, recent_from);
+        if minute >= recent_from {
+            self.active.insert(key);
+        }
+    }
+
+    fn advance_to(
+        &mut self,
+        frontier: Minute,
+        ctx: &DecideContext<'_>,
+        stats: &mut DetectorStats,
+        out: &mut Vec<InsightRecord>,
+    ) {
+        let previous = self.frontier;
+        let recent_from = frontier.plus(-RECENT_MINUTES);
+        let mut keys: Vec<SeriesKey> = self.active.iter().copied().collect();
+        keys.sort_unstable();
+        for key in keys {
+            let series = self.series.get_mut(&key).expect("active series exist");
+            series.decide(key, previous, frontier, ctx, stats, out);
+            series.fold_recent_before(recent_from);
+            if series.recent.is_empty() && series.open.is_none() {
+                self.active.remove(&key);
+            }
+        }
+        self.frontier = frontier;
+        self.dedup
+            .expire_before(frontier.plus(-ctx.dedup_horizon_minutes));
+        if frontier.day() > self.swept_day {
+            self.swept_day = frontier.day();
+            let keep_from = frontier.day().plus(-RETAINED_DAYS);
+            self.series.retain(|_, series| {
+                series.drop_days_before(keep_from);
+                !series.is_idle()
+            });
+        }
+    }
+}
+
+/// Event IDs seen, by minute, so they can be forgotten once the minute is behind the horizon.
+#[derive(Debug, Default)]
+struct Dedup {
+    seen: FxHashSet<EventIdKey>,
+    by_minute: BTreeMap<Minute, Vec<EventIdKey>>,
+}
+
+impl Dedup {
+    /// Whether `id` is new; remembers it.
+    fn insert(&mut self, id: EventIdKey, minute: Minute) -> bool {
+        if !self.seen.insert(id) {
+            return false;
+        }
+        self.by_minute.entry(minute).or_default().push(id);
+        true
+    }
+
+    fn expire_before(&mut self, minute: Minute) {
+        let kept = self.by_minute.split_off(&minute);
+        for id in std::mem::replace(&mut self.by_minute, kept)
+            .into_values()
+            .flatten()
+        {
+            self.seen.remove(&id);
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.seen.capacity() * 17 + self.by_minute.len() * 64 + self.seen.len() * 16
+    }
+}
+
+#[derive(Debug)]
+struct Series {
+    settings: SeriesSettings,
+    counts: MinuteCounts,
+    /// Attribution counts of minutes older than `recent`, per day.
+    day_values: BTreeMap<Day, ValueCounts>,
+    /// Attribution counts of recent minutes, per minute.
+    recent: RecentMinutes,
+    /// Every minute before this one is decided for this series.
+    decided_until: Minute,
+    /// Detection windows start no earlier than this: the End of the previous insight.
+    window_floor: Minute,
+    thresholds: Option<(Day, DayThresholds)>,
+    open: Option<Open>,
+}
+
+/// An insight that has started and not yet ended.
+#[derive(Debug)]
+struct Open {
+    trigger: Trigger,
+    last_unusual: Minute,
+    baseline: Average,
+    baseline_attributions: Vec<Vec<AttributedValue>>,
+    /// Attribution counts and events of the insight's minutes that have left `recent`.
+    folded: ValueCounts,
+    folded_events: u64,
+    /// Minutes from the start up to (excluding) this one are in `folded`.
+    folded_until: Minute,
+}
+
+impl Series {
+    fn new(settings: SeriesSettings) -> Series {
+        Series {
+            settings,
+            counts: MinuteCounts::new(),
+            day_values: BTreeMap::new(),
+            recent: RecentMinutes::default(),
+            decided_until: BEGINNING,
+            window_floor: BEGINNING,
+            thresholds: None,
+            open: None,
+        }
+    }
+
+    fn add(&mut self, minute: Minute, values: &[AttrValue], recent_from: Minute) {
+        self.counts.add(minute, 1);
+        if minute >= recent_from {
+            self.recent.add(minute, values);
+        } else {
+            let day = self.day_values.entry(minute.day()).or_default();
+            for &value in values {
+                day.add(value, 1);
+            }
+        }
+        if self.thresholds.is_some_and(|(day, _)| minute.day() < day) {
+            self.thresholds = None;
+        }
+    }
+
+    fn decide(
+        &mut self,
+        key: SeriesKey,
+        previous_frontier: Minute,
+        frontier: Minute,
+        ctx: &DecideContext<'_>,
+        stats: &mut DetectorStats,
+        out: &mut Vec<InsightRecord>,
+    ) {
+        // A series that was idle has nothing to decide before the previous frontier: events
+        // that arrived since for those minutes are late and must not start anything.
+        let mut m = self.decided_until.max(previous_frontier);
+        while m < frontier {
+            if self.open.is_some() {
+                m = self.follow_open(key, m, frontier, ctx, stats, out);
+            } else {
+                match self.counts.next_nonzero(m, frontier) {
+                    None => m = frontier,
+                    Some(t) => {
+                        self.try_start(key, t, ctx, stats, out);
+                        m = t.plus(1);
+                    }
+                }
+            }
+        }
+        self.decided_until = self.decided_until.max(frontier);
+    }
+
+    fn try_start(
+        &mut self,
+        key: SeriesKey,
+        t: Minute,
+        ctx: &DecideContext<'_>,
+        stats: &mut DetectorStats,
+        out: &mut Vec<InsightRecord>,
+    ) {
+        if !self.settings.enabled {
+            return;
+        }
+        let day = t.day();
+        let thresholds = match self.thresholds {
+            Some((cached_day, thresholds)) if cached_day == day => thresholds,
+            _ => {
+                let thresholds = model::day_thresholds(
+                    &mut self.counts,
+                    day,
+                    self.settings.sensitivity,
+                    self.settings.min_count,
+                );
+                self.thresholds = Some((day, thresholds));
+                thresholds
+            }
+        };
+        let margin = model::margin(self.settings.sensitivity);
+        let Some(trigger) =
+            model::evaluate_trigger(&self.counts, t, self.window_floor, &thresholds, margin)
+        else {
+            return;
+        };
+        let start = trigger.start;
+        let baseline_from = baseline_start(start);
+        if ctx.first_minute > baseline_from {
+            stats.suppressed_cold_start += 1;
+            return;
+        }
+        let baseline = Average {
+            events: self.counts.sum(baseline_from, start),
+            minutes: start.minutes_since(baseline_from) as u64,
+        };
+        let mut baseline_values = ValueCounts::default();
+        for values in self
+            .day_values
+            .range(baseline_from.day()..=start.day())
+            .map(|(_, v)| v)
+        {
+            baseline_values.add_all(values);
+        }
+        self.recent
+            .accumulate(baseline_from, start, &mut baseline_values);
+        let mut insight_values = ValueCounts::default();
+        let events = self
+            .recent
+            .accumulate(start, t.plus(1), &mut insight_values);
+        debug_assert_eq!(events, self.counts.sum(start, t.plus(1)));
+        let insight = Average {
+            events,
+            minutes: t.minutes_since(start) as u64 + 1,
+        };
+        let attributes = key.insight_type.attributes();
+        let baseline_attributions: Vec<Vec<AttributedValue>> = attributes
+            .iter()
+            .map(|&kind| baseline_values.top(kind, baseline.minutes, ctx.interner))
+            .collect();
+        let record = build_record(
+            ctx,
+            key,
+            start,
+            InsightState::Start,
+            start,
+            baseline,
+            insight,
+            &insight_values,
+            &baseline_attributions,
+        );
+        out.push(record);
+        stats.insights_started += 1;
+        self.open = Some(Open {
+            last_unusual: trigger.last_unusual,
+            trigger,
+            baseline,
+            baseline_attributions,
+            folded: ValueCounts::default(),
+            folded_events: 0,
+            folded_until: start,
+        });
+    }
+
+    /// Walks the minutes of an open insight from `from`; returns the first minute not decided.
+    fn follow_open(
+        &mut self,
+        key: SeriesKey,
+        from: Minute,
+        frontier: Minute,
+        ctx: &DecideContext<'_>,
+        stats: &mut DetectorStats,
+        out: &mut Vec<InsightRecord>,
+    ) -> Minute {
+        let open = self.open.as_mut().expect("called with an open insight");
+        let unusual_above = open.trigger.unusual_minute_above();
+        let mut u = from;
+        while u < frontier {
+            if f64::from(self.counts.get(u)) > unusual_above {
+                open.last_unusual = u;
+            }
+            if model::end_reached(
+                &self.counts,
+                &open.trigger,
+                open.last_unusual,
+                u,
+                ctx.end_quiet_minutes,
+            ) {
+                let open = self.open.take().expect("still open");
+                let (start, end) = (open.trigger.start, open.last_unusual.plus(1));
+                let mut values = open.folded;
+                let events = open.folded_events
+                    + self
+                        .recent
+                        .accumulate(open.folded_until.max(start), end, &mut values);
+                let insight = Average {
+                    events,
+                    minutes: end.minutes_since(start) as u64,
+                };
+                let record = build_record(
+                    ctx,
+                    key,
+                    start,
+                    InsightState::End,
+                    end,
+                    open.baseline,
+                    insight,
+                    &values,
+                    &open.baseline_attributions,
+                );
+                out.push(record);
+                stats.insights_ended += 1;
+                self.window_floor = end;
+                return u.plus(1);
+            }
+            u = u.plus(1);
+        }
+        frontier
+    }
+
+    /// Moves the attribution detail of minutes before `minute` into day totals (and into the
+    /// open insight's running totals).
+    fn fold_recent_before(&mut self, minute: Minute) {
+        let old = self.recent.split_off_before(minute);
+        if old.is_empty() {
+            return;
+        }
+        for (m, slot) in &old {
+            slot.add_values_to(self.day_values.entry(m.day()).or_default());
+            if let Some(open) = self.open.as_mut().filter(|open| *m >= open.trigger.start) {
+                slot.add_values_to(&mut open.folded);
+                open.folded_events += slot.events;
+            }
+        }
+        if let Some(open) = self.open.as_mut() {
+            open.folded_until = open.folded_until.max(minute);
+        }
+    }
+
+    fn drop_days_before(&mut self, day: Day) {
+        self.counts.drop_before(day);
+        self.day_values = self.day_values.split_off(&day);
+    }
+
+    fn is_idle(&self) -> bool {
+        self.counts.is_empty()
+            && self.recent.is_empty()
+            && self.open.is_none()
+            && self.day_values.is_empty()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Series>()
+            + self.counts.heap_bytes()
+            + self.recent.heap_bytes()
+            + self
+                .day_values
+                .values()
+                .map(ValueCounts::heap_bytes)
+                .sum::<usize>()
+            + self
+                .open
+                .as_ref()
+                .map_or(0, |o| o.folded.heap_bytes() + 256)
+    }
+}
+
+/// 00:00 UTC of the day seven days before `start`'s day: where its baseline window begins.
+pub fn baseline_start(start: Minute) -> Minute {
+    start.day().plus(-BASELINE_DAYS).first_minute()
+}
+
+/// `baselineDuration` of an insight starting at `start`: 10080 plus `start`'s minute of day.
+pub fn baseline_minutes(start: Minute) -> i64 {
+    BASELINE_DAYS * MINUTES_PER_DAY + start.minute_of_day()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_record(
+    ctx: &DecideContext<'_>,
+    key: SeriesKey,
+    start: Minute,
+    state: InsightState,
+    event_time: Minute,
+    baseline: Average,
+    insight: Average,
+    insight_values: &ValueCounts,
+    baseline_attributions: &[Vec<AttributedValue>],
+) -> InsightRecord {
+    let id = identity(ctx.interner, ctx.partition, key, start);
+    let attributions = key
+        .insight_type
+        .attributes()
+        .iter()
+        .zip(baseline_attributions)
+        .map(|(&attribute, baseline)| Attribution {
+            attribute,
+            insight: insight_values.top(attribute, insight.minutes, ctx.interner),
+            baseline: baseline.clone(),
+        })
+        .collect();
+    InsightRecord {
+        event_time,
+        aws_region: id.region.to_owned(),
+        event_id: id.event_id(state),
+        recipient_account_id: id.account.map(str::to_owned),
+        shared_event_id: id.shared_event_id(),
+        state,
+        event_source: id.event_source.to_owned(),
+        event_name: id.event_name.to_owned(),
+        insight_type: key.insight_type,
+        error_code: id.error_code.map(str::to_owned),
+        source_event_category: key.category,
+        baseline,
+        insight,
+        attributions,
+    }
+}

@@ -1,0 +1,327 @@
+//! From parsed events to what the detector counts: which events are analysed, and a compact,
+//! owned batch form that worker threads can build from a document in parallel.
+//!
+//! An event is analysed for `ApiCallRateInsight` when its category is selected and it is a write
+//! (management events; see [`Event::is_write`]) or any data event, and for
+//! `ApiErrorRateInsight` when its category is selected and it has an `errorCode`.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::config::DetectorConfig;
+use crate::event::{Event, EventCategory, EventIdKey, ReadOnlyFallback};
+use crate::insight::InsightType;
+use crate::parse::{DocumentFormat, ParsedItem, RecordError, parse_document};
+use crate::time::{Minute, Timestamp};
+
+/// The parts of a [`DetectorConfig`] that decide which events are analysed. Cheap to clone and
+/// `Send`, for parse workers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IngestOptions {
+    call_rate: bool,
+    error_rate: bool,
+    management: bool,
+    data: bool,
+    read_only_fallback: ReadOnlyFallback,
+    keep_session_names: bool,
+    reject_after: Option<Timestamp>,
+}
+
+/// Why an event is not analysed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NotAnalysed {
+    /// A read-only management event without an error code.
+    ReadOnly,
+    /// Its category (e.g. `Data`) is not selected.
+    CategoryNotSelected,
+    /// Its category (`NetworkActivity` or unknown) is never analysed by Insights.
+    CategoryNeverAnalysed,
+    /// It would only feed an insight type that is not selected.
+    InsightTypeOff,
+}
+
+/// Counts of events not analysed, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NotAnalysedCounts {
+    /// See [`NotAnalysed::ReadOnly`].
+    pub read_only: u64,
+    /// See [`NotAnalysed::CategoryNotSelected`].
+    pub category_not_selected: u64,
+    /// See [`NotAnalysed::CategoryNeverAnalysed`].
+    pub category_never_analysed: u64,
+    /// See [`NotAnalysed::InsightTypeOff`].
+    pub insight_type_off: u64,
+}
+
+impl NotAnalysedCounts {
+    /// Counts one event.
+    pub fn add(&mut self, reason: NotAnalysed) {
+        match reason {
+            NotAnalysed::ReadOnly => self.read_only += 1,
+            NotAnalysed::CategoryNotSelected => self.category_not_selected += 1,
+            NotAnalysed::CategoryNeverAnalysed => self.category_never_analysed += 1,
+            NotAnalysed::InsightTypeOff => self.insight_type_off += 1,
+        }
+    }
+
+    /// Adds every count of `other`.
+    pub fn add_all(&mut self, other: &NotAnalysedCounts) {
+        self.read_only += other.read_only;
+        self.category_not_selected += other.category_not_selected;
+        self.category_never_analysed += other.category_never_analysed;
+        self.insight_type_off += other.insight_type_off;
+    }
+
+    /// All events not analysed.
+    pub fn total(&self) -> u64 {
+        self.read_only
+            + self.category_not_selected
+            + self.category_never_analysed
+            + self.insight_type_off
+    }
+}
+
+/// What happens to an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Classification {
+    /// Analysed for the given insight types (at least one is true).
+    Analysed {
+        /// Counted for `ApiCallRateInsight`.
+        call_rate: bool,
+        /// Counted for `ApiErrorRateInsight` under its error code.
+        error_rate: bool,
+    },
+    /// Not analysed.
+    NotAnalysed(NotAnalysed),
+    /// At or after [`DetectorConfig::reject_after`].
+    InTheFuture,
+}
+
+impl IngestOptions {
+    /// The options of `config`.
+    pub fn new(config: &DetectorConfig) -> IngestOptions {
+        IngestOptions {
+            call_rate: config.analyses(InsightType::ApiCallRateInsight),
+            error_rate: config.analyses(InsightType::ApiErrorRateInsight),
+            management: config.event_categories.contains(&EventCategory::Management),
+            data: config.event_categories.contains(&EventCategory::Data),
+            read_only_fallback: config.read_only_fallback,
+            keep_session_names: config.keep_session_names,
+            reject_after: config.reject_after,
+        }
+    }
+
+    /// Whether and how `event` is analysed.
+    pub fn classify(&self, event: &Event<'_>) -> Classification {
+        if self
+            .reject_after
+            .is_some_and(|limit| event.event_time >= limit)
+        {
+            return Classification::InTheFuture;
+        }
+        let selected = match event.category {
+            EventCategory::Management => self.management,
+            EventCategory::Data => self.data,
+            EventCategory::NetworkActivity | EventCategory::Other => {
+                return Classification::NotAnalysed(NotAnalysed::CategoryNeverAnalysed);
+            }
+        };
+        if !selected {
+            return Classification::NotAnalysed(NotAnalysed::CategoryNotSelected);
+        }
+        let write =
+            event.category == EventCategory::Data || event.is_write(self.read_only_fallback);
+        let failed = event.error_code.is_some();
+        let (call_rate, error_rate) = (self.call_rate && write, self.error_rate && failed);
+        if call_rate || error_rate {
+            Classification::Analysed {
+                call_rate,
+                error_rate,
+            }
+        } else if write || failed {
+            Classification::NotAnalysed(NotAnalysed::InsightTypeOff)
+        } else {
+            Classification::NotAnalysed(NotAnalysed::ReadOnly)
+        }
+    }
+
+    /// Whether session names are kept in assumed-role ARNs.
+    pub fn keep_session_names(&self) -> bool {
+        self.keep_session_names
+    }
+}
+
+/// An analysed event in a batch; strings are indexes into the batch's string table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BatchEvent {
+    pub minute: Minute,
+    pub event_id: Option<EventIdKey>,
+    pub account: Option<u32>,
+    pub region: u32,
+    pub category: EventCategory,
+    pub source: u32,
+    pub name: u32,
+    pub call_rate: bool,
+    /// The error code, for the error-rate series; `None` also when error rate is not analysed.
+    pub error_rate_code: Option<u32>,
+    /// The error code or `"null"`, for the call-rate `errorCode` attribution.
+    pub error_value: u32,
+    pub identity: u32,
+    pub user_agent: u32,
+}
+
+/// The first and last event minute of one (account, region) in a batch.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PartitionSpan {
+    pub account: Option<u32>,
+    pub region: u32,
+    pub first: Minute,
+    pub last: Minute,
+}
+
+/// The analysed events of one document in a compact, owned form, with everything else the
+/// document held counted. Built on any thread with [`EventBatch::parse`], then counted by
+/// [`crate::Detector::observe_batch`] in a deterministic order.
+#[derive(Debug)]
+pub struct EventBatch {
+    strings: Vec<Box<str>>,
+    lookup: FxHashMap<Box<str>, u32>,
+    pub(crate) events: Vec<BatchEvent>,
+    /// Per (account, region): the first and last minute of every event, analysed or not.
+    pub(crate) spans: Vec<PartitionSpan>,
+    /// The document's shape.
+    pub format: DocumentFormat,
+    /// Events found (analysed or not).
+    pub events_parsed: u64,
+    /// Events not analysed, by reason.
+    pub not_analysed: NotAnalysedCounts,
+    /// Events at or after the configured `reject_after` time.
+    pub in_the_future: u64,
+    /// Analysed events whose record had no `readOnly`.
+    pub read_only_absent: u64,
+    /// Analysed events without an `eventID` (they cannot be de-duplicated).
+    pub without_event_id: u64,
+    /// Insights records found, as their JSON text.
+    pub insights: Vec<String>,
+    /// Aggregated data-event records found.
+    pub aggregated: u64,
+    /// Records that could not be used, and unparsable bytes.
+    pub errors: Vec<RecordError>,
+}
+
+impl EventBatch {
+    /// Parses a whole decompressed document and keeps what the detector needs.
+    pub fn parse(bytes: &[u8], options: &IngestOptions) -> EventBatch {
+        let mut batch = EventBatch {
+            strings: Vec::new(),
+            lookup: FxHashMap::default(),
+            events: Vec::new(),
+            spans: Vec::new(),
+            format: DocumentFormat::Unknown,
+            events_parsed: 0,
+            not_analysed: NotAnalysedCounts::default(),
+            in_the_future: 0,
+            read_only_absent: 0,
+            without_event_id: 0,
+            insights: Vec::new(),
+            aggregated: 0,
+            errors: Vec::new(),
+        };
+        let summary = parse_document(bytes, &mut |item| match item {
+            ParsedItem::Event { event, .. } => batch.push(&event, options),
+            ParsedItem::Insight { json, .. } => batch.insights.push(json.into_owned()),
+            ParsedItem::Aggregated { .. } => batch.aggregated += 1,
+            ParsedItem::Error(error) => batch.errors.push(error),
+        });
+        batch.format = summary.format;
+        batch
+    }
+
+    fn push(&mut self, event: &Event<'_>, options: &IngestOptions) {
+        self.events_parsed += 1;
+        let classification = options.classify(event);
+        if classification == Classification::InTheFuture {
+            self.in_the_future += 1;
+            return;
+        }
+        let account = event.account_id().map(|a| self.intern(a));
+        let region = self.intern(&event.aws_region);
+        self.cover(account, region, event.minute());
+        let (call_rate, error_rate) = match classification {
+            Classification::Analysed {
+                call_rate,
+                error_rate,
+            } => (call_rate, error_rate),
+            Classification::NotAnalysed(reason) => return self.not_analysed.add(reason),
+            Classification::InTheFuture => unreachable!("returned above"),
+        };
+        self.read_only_absent += u64::from(event.read_only.is_none());
+        self.without_event_id += u64::from(event.event_id.is_none());
+        let error_value = self.intern(event.error_code_attribution());
+        let batch_event = BatchEvent {
+            minute: event.minute(),
+            event_id: event.event_id.as_deref().map(EventIdKey::of),
+            account,
+            region,
+            category: event.category,
+            source: self.intern(&event.event_source),
+            name: self.intern(&event.event_name),
+            call_rate,
+            error_rate_code: error_rate.then_some(error_value),
+            error_value,
+            identity: self.intern(event.identity_attribution(options.keep_session_names)),
+            user_agent: self.intern(event.user_agent_attribution()),
+        };
+        self.events.push(batch_event);
+    }
+
+    fn cover(&mut self, account: Option<u32>, region: u32, minute: Minute) {
+        // A document almost always holds one account and region: a linear scan is fastest.
+        match self
+            .spans
+            .iter_mut()
+            .find(|s| s.account == account && s.region == region)
+        {
+            Some(span) => {
+                span.first = span.first.min(minute);
+                span.last = span.last.max(minute);
+            }
+            None => self.spans.push(PartitionSpan {
+                account,
+                region,
+                first: minute,
+                last: minute,
+            }),
+        }
+    }
+
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(&id) = self.lookup.get(text) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(text.into());
+        self.lookup.insert(text.into(), id);
+        id
+    }
+
+    pub(crate) fn string(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+
+    pub(crate) fn string_count(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Number of analysed events in the batch.
+    pub fn analysed(&self) -> usize {
+        self.events.len()
+    }
+
+    /// The earliest and latest minute of the analysed events.
+    pub fn minute_span(&self) -> Option<(Minute, Minute)> {
+        let first = self.events.iter().map(|e| e.minute).min()?;
+        let last = self.events.iter().map(|e| e.minute).max()?;
+        Some((first, last))
+    }
+}

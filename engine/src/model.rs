@@ -1,0 +1,307 @@
+//! The detection model: when the activity of one series (one API, or one API and error code, in
+//! one account and region) is unusual. `docs/algorithm.md` explains the reasoning; in short:
+//!
+//! - For each window length `w` of [`SCALES_MINUTES`] (1, 5, 15 and 60 minutes), the series'
+//!   **normal ceiling** `N_w` is the larger of
+//!   - the second-largest of the seven daily maxima of `w`-minute sums over the seven UTC days
+//!     before the decided minute's day (a peak seen on at least two of the last seven days is
+//!     normal: daily rhythms, crons, deploy batches), and
+//!   - the largest `w`-minute sum within ±2 hours of the same time one week earlier (weekly
+//!     rhythms: the Monday-morning job).
+//! - A window of `x` events ending at minute `t` is **unusual** when `x > margin × N_w` and
+//!   `x >= k_w`, where `k_w` is the larger of the configured minimum count and the smallest
+//!   count whose probability under a Poisson law with the baseline's mean rate (floored at one
+//!   event a day) is below the significance level. `margin` and the significance level come
+//!   from the sensitivity.
+//! - The insight **starts** at the first minute of that window whose count exceeds the window's
+//!   per-minute share of the threshold, `margin × N_w / w`.
+//! - It **ends** at the first minute after the last minute whose count exceeded `N_w / w`, once
+//!   the configured number of quiet minutes has passed and the trailing `w`-minute sum is back at
+//!   or below `N_w`.
+
+use statrs::distribution::{DiscreteCDF, Poisson};
+
+use crate::time::{Day, Minute};
+use crate::window::{MinuteCounts, SCALE_COUNT, SCALES_MINUTES};
+
+/// Days of history the normal ceiling and the baseline cover.
+pub const BASELINE_DAYS: i64 = 7;
+
+/// Half-width of the weekly comparison: windows ending within this many minutes of the same
+/// time one week earlier.
+pub const WEEKLY_TOLERANCE_MINUTES: i64 = 120;
+
+/// The smallest event rate the significance test assumes, in events per minute (one a day), so
+/// that a series that was silent for a week does not make a single event significant.
+pub const RATE_FLOOR_PER_MINUTE: f64 = 1.0 / 1440.0;
+
+/// The factor a window must exceed the normal ceiling by: 4 at sensitivity 0, 2.5 at the
+/// default 0.5, 1 at sensitivity 1.
+pub fn margin(sensitivity: f64) -> f64 {
+    1.0 + 3.0 * (1.0 - sensitivity)
+}
+
+/// The significance level of the Poisson floor: 1e-9 at sensitivity 0, 1e-6 at 0.5, 1e-3 at 1.
+pub fn significance(sensitivity: f64) -> f64 {
+    10f64.powf(-(3.0 + 6.0 * (1.0 - sensitivity)))
+}
+
+/// The thresholds of one series for the minutes of one UTC day, from the seven days before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DayThresholds {
+    /// Per scale, the second-largest daily maximum of window sums over the seven days.
+    pub daily_ceiling: [u32; SCALE_COUNT],
+    /// Per scale, the fewest events a window needs.
+    pub min_count: [u64; SCALE_COUNT],
+    /// Mean events per minute over the seven days.
+    pub mean_per_minute: f64,
+}
+
+/// Computes the thresholds for decisions on `day`.
+pub fn day_thresholds(
+    counts: &mut MinuteCounts,
+    day: Day,
+    sensitivity: f64,
+    min_count: u32,
+) -> DayThresholds {
+    let mut maxima = [[0u32; BASELINE_DAYS as usize]; SCALE_COUNT];
+    let mut total = 0u64;
+    for back in 1..=BASELINE_DAYS {
+        let d = day.plus(-back);
+        let day_maxima = counts.window_maxima(d);
+        for scale in 0..SCALE_COUNT {
+            maxima[scale][back as usize - 1] = day_maxima[scale];
+        }
+        total += counts.day_total(d);
+    }
+    let mean_per_minute = total as f64 / (BASELINE_DAYS * 1440) as f64;
+    let alpha = significance(sensitivity);
+    let mut thresholds = DayThresholds {
+        daily_ceiling: [0; SCALE_COUNT],
+        min_count: [0; SCALE_COUNT],
+        mean_per_minute,
+    };
+    for scale in 0..SCALE_COUNT {
+        let mut days = maxima[scale];
+        days.sort_unstable();
+        thresholds.daily_ceiling[scale] = days[BASELINE_DAYS as usize - 2];
+        let expected = SCALES_MINUTES[scale] as f64 * mean_per_minute.max(RATE_FLOOR_PER_MINUTE);
+        thresholds.min_count[scale] = poisson_min_count(expected, alpha).max(u64::from(min_count));
+    }
+    thresholds
+}
+
+/// The smallest `k` with `P(X >= k) < alpha` for `X ~ Poisson(mean)`.
+pub fn poisson_min_count(mean: f64, alpha: f64) -> u64 {
+    let Ok(poisson) = Poisson::new(mean) else {
+        return 1;
+    };
+    // P(X >= k) < alpha needs k above the mean; start there and walk up.
+    let mut k = (mean.floor() as u64).max(1);
+    let limit = (mean + 40.0 * mean.sqrt() + 100.0) as u64;
+    while k < limit && poisson.sf(k - 1) >= alpha {
+        k += 1;
+    }
+    k
+}
+
+/// The largest `scale_minutes` window sum within [`WEEKLY_TOLERANCE_MINUTES`] of `t` one week
+/// earlier.
+pub fn weekly_ceiling(counts: &MinuteCounts, scale_minutes: i64, t: Minute) -> u64 {
+    let center = t.plus(-BASELINE_DAYS * 1440);
+    counts.max_window_sum(
+        scale_minutes,
+        center.plus(-WEEKLY_TOLERANCE_MINUTES),
+        center.plus(WEEKLY_TOLERANCE_MINUTES),
+    )
+}
+
+/// An unusual window found by [`evaluate_trigger`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Trigger {
+    /// The insight's first minute.
+    pub start: Minute,
+    /// The window length that fired, in minutes.
+    pub scale_minutes: i64,
+    /// The normal ceiling `N_w` at that length.
+    pub normal_ceiling: u64,
+    /// Events in the window.
+    pub events: u64,
+    /// The last minute in `start..=t` whose count exceeded `N_w / w`.
+    pub last_unusual: Minute,
+}
+
+impl Trigger {
+    /// The per-minute count above which a minute counts as unusual while the insight is open.
+    pub fn unusual_minute_above(&self) -> f64 {
+        self.normal_ceiling as f64 / self.scale_minutes as f64
+    }
+}
+
+/// Whether a window ending at `t` is unusual, trying the shortest window first. Windows start no
+/// earlier than `window_floor` (the end of the previous insight on the series).
+pub fn evaluate_trigger(
+    counts: &MinuteCounts,
+    t: Minute,
+    window_floor: Minute,
+    thresholds: &DayThresholds,
+    margin: f64,
+) -> Option<Trigger> {
+    for (scale, &w) in SCALES_MINUTES.iter().enumerate() {
+        let from = t.plus(1 - w).max(window_floor);
+        let events = counts.sum(from, t.plus(1));
+        if events < thresholds.min_count[scale]
+            || events as f64 <= margin * f64::from(thresholds.daily_ceiling[scale])
+        {
+            continue;
+        }
+        let normal_ceiling =
+            u64::from(thresholds.daily_ceiling[scale]).max(weekly_ceiling(counts, w, t));
+        if events as f64 <= margin * normal_ceiling as f64 {
+            continue;
+        }
+        let start_above = margin * normal_ceiling as f64 / w as f64;
+        let unusual_above = normal_ceiling as f64 / w as f64;
+        // Both exist: the window's mean exceeds `start_above`, so one of its minutes does too.
+        let start = minutes(from, t).find(|&m| f64::from(counts.get(m)) > start_above)?;
+        let last_unusual = minutes(start, t)
+            .rev()
+            .find(|&m| f64::from(counts.get(m)) > unusual_above)?;
+        return Some(Trigger {
+            start,
+            scale_minutes: w,
+            normal_ceiling,
+            events,
+            last_unusual,
+        });
+    }
+    None
+}
+
+/// Whether an open insight has ended by minute `u`: `quiet_minutes` minutes have passed since the
+/// last unusual minute and the trailing window is back within the normal ceiling.
+pub fn end_reached(
+    counts: &MinuteCounts,
+    trigger: &Trigger,
+    last_unusual: Minute,
+    u: Minute,
+    quiet_minutes: i64,
+) -> bool {
+    u.minutes_since(last_unusual) >= quiet_minutes
+        && counts.sum(u.plus(1 - trigger.scale_minutes), u.plus(1)) <= trigger.normal_ceiling
+}
+
+fn minutes(from: Minute, to_inclusive: Minute) -> impl DoubleEndedIterator<Item = Minute> {
+    (from.0..=to_inclusive.0).map(Minute)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sensitivity_maps_to_margin_and_significance() {
+        assert_eq!(margin(0.5), 2.5);
+        assert_eq!(margin(1.0), 1.0);
+        assert!((significance(0.5) - 1e-6).abs() < 1e-18);
+    }
+
+    #[test]
+    fn poisson_floor_matches_hand_computed_tails() {
+        // Floor rate, 5-minute window: mean 5/1440. P(X>=2) ~ 6.0e-6, P(X>=3) ~ 7.0e-9.
+        assert_eq!(poisson_min_count(5.0 / 1440.0, 1e-6), 3);
+        assert_eq!(poisson_min_count(5.0 / 1440.0, 1e-5), 2);
+        // 60-minute window at the floor: mean 1/24. P(X>=3) ~ 1.2e-5, P(X>=4) ~ 1.2e-7.
+        assert_eq!(poisson_min_count(60.0 / 1440.0, 1e-6), 4);
+        // A busy series: mean 100 per window needs about 100 + 4.9 sigma.
+        let k = poisson_min_count(100.0, 1e-6);
+        assert!((145..=155).contains(&k), "{k}");
+    }
+
+    fn day0() -> Day {
+        Minute(28_000_000).day()
+    }
+
+    #[test]
+    fn rare_api_burst_fires_on_the_five_minute_window() {
+        // One call a week earlier, then 3 calls in five minutes (AWS's CompleteLifecycleAction).
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(8).first_minute();
+        counts.add(day0().plus(2).first_minute().plus(600), 1);
+        let s = today.plus(20 * 60 + 56);
+        for offset in [0, 2, 4] {
+            counts.add(s.plus(offset), 1);
+        }
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3);
+        assert_eq!(thresholds.daily_ceiling, [0, 0, 0, 0]);
+        assert_eq!(
+            evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5)),
+            None
+        );
+        let trigger =
+            evaluate_trigger(&counts, s.plus(4), Minute(0), &thresholds, margin(0.5)).unwrap();
+        assert_eq!(
+            (trigger.start, trigger.scale_minutes, trigger.events),
+            (s, 5, 3)
+        );
+        assert_eq!(trigger.last_unusual, s.plus(4));
+        assert!(!end_reached(&counts, &trigger, s.plus(4), s.plus(8), 5));
+        assert!(end_reached(&counts, &trigger, s.plus(4), s.plus(9), 5));
+    }
+
+    #[test]
+    fn daily_batches_set_the_ceiling() {
+        // 40 calls in a minute at a different time every day is normal; 40 more is not unusual,
+        // 150 is.
+        let mut counts = MinuteCounts::new();
+        for d in 0..7 {
+            counts.add(day0().plus(d).first_minute().plus(100 + 97 * d), 40);
+        }
+        let today = day0().plus(7);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3);
+        assert_eq!(thresholds.daily_ceiling, [40, 40, 40, 40]);
+        let t = today.first_minute().plus(900);
+        counts.add(t, 45);
+        assert_eq!(
+            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)),
+            None
+        );
+        counts.add(t.plus(1), 150);
+        let trigger =
+            evaluate_trigger(&counts, t.plus(1), Minute(0), &thresholds, margin(0.5)).unwrap();
+        assert_eq!((trigger.start, trigger.scale_minutes), (t.plus(1), 1));
+    }
+
+    #[test]
+    fn same_time_last_week_is_normal() {
+        // A weekly job: 30 calls once, exactly one week ago. Today's run is not unusual even
+        // though no other day saw it.
+        let mut counts = MinuteCounts::new();
+        let last_week = day0().first_minute().plus(600);
+        counts.add(last_week, 30);
+        let today = day0().plus(7);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3);
+        assert_eq!(thresholds.daily_ceiling[0], 0);
+        let t = last_week.plus(7 * 1440 + 45);
+        counts.add(t, 30);
+        assert_eq!(
+            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)),
+            None
+        );
+    }
+
+    #[test]
+    fn window_floor_clips_windows() {
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(8);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3);
+        let t = today.first_minute().plus(60);
+        counts.add(t.plus(-3), 2);
+        counts.add(t, 1);
+        assert!(evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)).is_some());
+        assert_eq!(
+            evaluate_trigger(&counts, t, t.plus(-2), &thresholds, margin(0.5)),
+            None
+        );
+    }
+}

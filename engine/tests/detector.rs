@@ -1,0 +1,290 @@
+//! Behaviour of the detector through its public API: the documented AWS example, and each rule
+//! of the model on hand-built trails.
+
+mod support;
+
+use support::{Call, jsonl, run, seconds};
+use trailsight_engine::detector::Observation;
+use trailsight_engine::{DetectorConfig, InsightState, InsightType};
+
+const ASG: &str = "autoscaling.amazonaws.com";
+const CLA: &str = "CompleteLifecycleAction";
+
+/// AWS's documented example: one CompleteLifecycleAction call in the baseline, three calls in
+/// five minutes from 2020-07-21T20:56Z. The trail starts at 2020-07-14T00:00Z (a read-only call
+/// proves it was recording), and some later activity moves the clock past the burst.
+fn seed_trail() -> Vec<Call> {
+    let role =
+        |n| format!("arn:aws:sts::012345678901:assumed-role/CodeDeployRole{n}/AutoScaling-{n}");
+    let ua = "codedeploy.amazonaws.com";
+    vec![
+        Call::write(
+            "2020-07-14T00:00:00Z",
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+        )
+        .read(),
+        Call::write("2020-07-16T09:12:40Z", ASG, CLA).by(&role(1), ua),
+        Call::write("2020-07-21T20:56:10Z", ASG, CLA).by(&role(1), ua),
+        Call::write("2020-07-21T20:58:30Z", ASG, CLA).by(&role(2), ua),
+        Call::write("2020-07-21T21:00:59Z", ASG, CLA).by(&role(3), ua),
+        Call::write(
+            "2020-07-21T21:40:00Z",
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+        )
+        .read(),
+    ]
+    .into_iter()
+    .map(|c| c.in_account("838185438692", "us-east-1"))
+    .collect()
+}
+
+#[test]
+fn seed_example_reproduces_aws_numbers() {
+    let (records, open, _) = run(DetectorConfig::default(), &seed_trail());
+    assert!(open.is_empty(), "{open:?}");
+    assert_eq!(records.len(), 2, "{}", jsonl(&records));
+    let (start, end) = (&records[0], &records[1]);
+    assert_eq!(start.state, InsightState::Start);
+    assert_eq!(start.event_time.to_string(), "2020-07-21T20:56:00Z");
+    assert_eq!(start.baseline.minutes, 11336);
+    assert_eq!(start.baseline.to_string(), "0.0000882145");
+    assert_eq!((start.insight.events, start.insight.minutes), (3, 5));
+    assert_eq!(start.insight.to_string(), "0.6");
+    assert_eq!(end.event_time.to_string(), "2020-07-21T21:01:00Z");
+    assert_eq!((end.insight.events, end.insight.minutes), (3, 5));
+    assert_eq!(end.shared_event_id, start.shared_event_id);
+    assert_ne!(end.event_id, start.event_id);
+    let json = start.to_json();
+    for expected in [
+        r#""attributions":[{"attribute":"userIdentityArn","insight":[{"value":"arn:aws:sts::012345678901:assumed-role/CodeDeployRole1","average":0.2},{"value":"arn:aws:sts::012345678901:assumed-role/CodeDeployRole2","average":0.2},{"value":"arn:aws:sts::012345678901:assumed-role/CodeDeployRole3","average":0.2}],"baseline":[{"value":"arn:aws:sts::012345678901:assumed-role/CodeDeployRole1","average":0.0000882145}]}"#,
+        r#"{"attribute":"userAgent","insight":[{"value":"codedeploy.amazonaws.com","average":0.6}],"baseline":[{"value":"codedeploy.amazonaws.com","average":0.0000882145}]}"#,
+        r#"{"attribute":"errorCode","insight":[{"value":"null","average":0.6}],"baseline":[{"value":"null","average":0.0000882145}]}]"#,
+    ] {
+        assert!(json.contains(expected), "missing {expected}\nin {json}");
+    }
+}
+
+#[test]
+fn seed_example_matches_golden_file() {
+    let (records, _, _) = run(DetectorConfig::default(), &seed_trail());
+    let golden = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/golden/seed-complete-lifecycle-action.jsonl"
+    );
+    let actual = jsonl(&records);
+    if std::env::var_os("TRAILSIGHT_BLESS").is_some() {
+        std::fs::write(golden, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(golden)
+        .expect("golden file; run with TRAILSIGHT_BLESS=1 to create it");
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn nothing_before_a_full_baseline_window_is_covered() {
+    // The same burst, but the trail only starts on 2020-07-14 at 00:01: the baseline window of a
+    // start on 2020-07-21 begins at 00:00 on the 14th, one minute before the data.
+    let mut trail = seed_trail();
+    trail[0].seconds = seconds("2020-07-14T00:01:00Z");
+    let (records, open, detector) = run(DetectorConfig::default(), &trail);
+    assert!(records.is_empty() && open.is_empty(), "{}", jsonl(&records));
+    assert_eq!(detector.stats().suppressed_cold_start, 1);
+}
+
+#[test]
+fn open_insight_at_end_of_input_is_reported_not_closed() {
+    let trail = &seed_trail()[..5];
+    let (records, open, _) = run(DetectorConfig::default(), trail);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].state, InsightState::Start);
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].start, "2020-07-21T20:56:00Z");
+    assert_eq!(
+        open[0].shared_event_id,
+        records[0].shared_event_id.to_string()
+    );
+}
+
+#[test]
+fn duplicates_count_once() {
+    let mut trail = seed_trail();
+    let duplicate = trail[3].clone();
+    trail.insert(5, duplicate);
+    let (records, _, detector) = run(DetectorConfig::default(), &trail);
+    assert_eq!(detector.stats().duplicates, 1);
+    assert_eq!(records[0].insight.events, 3);
+}
+
+#[test]
+fn order_within_the_allowed_lateness_does_not_matter() {
+    let trail = seed_trail();
+    let (expected, _, _) = run(DetectorConfig::default(), &trail);
+    let mut reversed = trail.clone();
+    reversed[2..5].reverse();
+    let (actual, _, _) = run(DetectorConfig::default(), &reversed);
+    assert_eq!(jsonl(&actual), jsonl(&expected));
+}
+
+#[test]
+fn read_only_bursts_never_fire_call_rate() {
+    let mut trail =
+        vec![Call::write("2024-03-01T00:00:00Z", "s3.amazonaws.com", "ListBuckets").read()];
+    for i in 0..500 {
+        trail.push(
+            Call::at_seconds(
+                seconds("2024-03-10T12:00:00Z") + i,
+                "s3.amazonaws.com",
+                "ListBuckets",
+            )
+            .read(),
+        );
+    }
+    trail.push(Call::write("2024-03-10T14:00:00Z", "s3.amazonaws.com", "ListBuckets").read());
+    let (records, _, detector) = run(DetectorConfig::default(), &trail);
+    assert!(records.is_empty(), "{}", jsonl(&records));
+    assert_eq!(detector.stats().not_analysed.read_only, 502);
+}
+
+#[test]
+fn error_storm_on_a_read_api_gives_an_error_rate_insight() {
+    let api = ("ec2.amazonaws.com", "GetPasswordData");
+    let mut trail = vec![Call::write("2024-03-01T00:00:00Z", api.0, api.1).read()];
+    // A few errors of another code, and successful reads, every day: normal.
+    for day in 1..=9 {
+        let t = seconds(&format!("2024-03-{day:02}T08:00:00Z"));
+        trail.push(
+            Call::at_seconds(t, api.0, api.1)
+                .read()
+                .error("Client.DryRunOperation"),
+        );
+        trail.push(Call::at_seconds(t + 7, api.0, api.1).read());
+    }
+    let storm_at = seconds("2024-03-10T11:54:00Z");
+    for i in 0..29 {
+        trail.push(
+            Call::at_seconds(storm_at + i * 2, api.0, api.1)
+                .read()
+                .error("Client.UnauthorizedOperation"),
+        );
+    }
+    trail.push(
+        Call::write(
+            "2024-03-10T13:00:00Z",
+            "ec2.amazonaws.com",
+            "DescribeRegions",
+        )
+        .read(),
+    );
+    let (records, open, _) = run(DetectorConfig::default(), &trail);
+    assert!(open.is_empty());
+    assert_eq!(records.len(), 2, "{}", jsonl(&records));
+    let start = &records[0];
+    assert_eq!(start.insight_type, InsightType::ApiErrorRateInsight);
+    assert_eq!(
+        start.error_code.as_deref(),
+        Some("Client.UnauthorizedOperation")
+    );
+    assert_eq!(start.event_time.to_string(), "2024-03-10T11:54:00Z");
+    assert_eq!(start.baseline.events, 0);
+    let kinds: Vec<_> = start
+        .attributions
+        .iter()
+        .map(|a| a.attribute.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["userIdentityArn", "userAgent"],
+        "error-rate insights have no errorCode attribution"
+    );
+    assert!(start.to_json().contains(
+        r#""errorCode":"Client.UnauthorizedOperation","sourceEventCategory":"Management""#
+    ));
+    let end = &records[1];
+    assert_eq!(end.event_time.to_string(), "2024-03-10T11:55:00Z");
+    assert_eq!((end.insight.events, end.insight.minutes), (29, 1));
+}
+
+/// Deploy batches of 20-60 calls at a different time every day are normal; a batch of 400 is not.
+#[test]
+fn recurring_batches_are_normal_and_a_much_larger_one_is_not() {
+    let api = ("ecs.amazonaws.com", "UpdateService");
+    let mut trail = vec![Call::write("2024-03-01T00:00:00Z", api.0, api.1).read()];
+    let mut rng = 7u64;
+    let mut next = |bound: u64| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (rng >> 33) % bound
+    };
+    for day in 1..=12 {
+        let at = seconds(&format!("2024-03-{day:02}T00:00:00Z")) + 3600 * (6 + next(12) as i64);
+        for i in 0..(20 + next(41) as i64) {
+            trail.push(Call::at_seconds(at + i * 4, api.0, api.1));
+        }
+    }
+    let (records, _, _) = run(DetectorConfig::default(), &trail);
+    assert!(records.is_empty(), "{}", jsonl(&records));
+    let burst = seconds("2024-03-13T03:00:00Z");
+    for i in 0..400 {
+        trail.push(Call::at_seconds(burst + i / 4, api.0, api.1));
+    }
+    trail.push(Call::write("2024-03-13T05:00:00Z", api.0, "DescribeServices").read());
+    let (records, open, _) = run(DetectorConfig::default(), &trail);
+    assert!(open.is_empty());
+    assert_eq!(records.len(), 2, "{}", jsonl(&records));
+    assert_eq!(records[0].event_time.to_string(), "2024-03-13T03:00:00Z");
+}
+
+#[test]
+fn late_events_are_counted_but_do_not_start_insights() {
+    let mut trail = seed_trail();
+    // Move the burst after a clock jump of three hours: its minutes are already decided.
+    let clock = Call::write(
+        "2020-07-22T00:00:00Z",
+        "ec2.amazonaws.com",
+        "DescribeInstances",
+    )
+    .read()
+    .in_account("838185438692", "us-east-1");
+    trail.insert(2, clock);
+    let (records, _, detector) = run(DetectorConfig::default(), &trail);
+    assert!(records.is_empty(), "{}", jsonl(&records));
+    assert_eq!(detector.stats().counted_late, 3);
+}
+
+#[test]
+fn events_behind_the_dedup_horizon_are_not_counted() {
+    let config = DetectorConfig {
+        dedup_horizon_minutes: 120,
+        ..DetectorConfig::default()
+    };
+    let trail = [
+        Call::write("2024-03-10T12:00:00Z", "iam.amazonaws.com", "CreateUser"),
+        Call::write("2024-03-10T08:59:00Z", "iam.amazonaws.com", "CreateUser"),
+    ];
+    let mut detector = trailsight_engine::Detector::new(config).unwrap();
+    let mut records = Vec::new();
+    assert_eq!(
+        detector.observe(&trail[0].event()),
+        Observation::Counted { late: false }
+    );
+    detector.advance(&mut records);
+    assert_eq!(detector.observe(&trail[1].event()), Observation::TooLate);
+    assert_eq!(detector.stats().too_late, 1);
+}
+
+#[test]
+fn disabled_override_silences_a_series() {
+    let config: DetectorConfig = DetectorConfig {
+        overrides: vec![trailsight_engine::KeyOverride {
+            event_name: Some("Complete*".into()),
+            enabled: Some(false),
+            ..Default::default()
+        }],
+        ..DetectorConfig::default()
+    };
+    let (records, _, _) = run(config, &seed_trail());
+    assert!(records.is_empty(), "{}", jsonl(&records));
+}
