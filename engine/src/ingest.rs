@@ -318,6 +318,11 @@ impl EventBatch {
         self.events.len()
     }
 
+    /// The minutes of the analysed events, in document order.
+    pub fn event_minutes(&self) -> impl Iterator<Item = Minute> + '_ {
+        self.events.iter().map(|e| e.minute)
+    }
+
     /// The earliest and latest minute of the analysed events.
     pub fn minute_span(&self) -> Option<(Minute, Minute)> {
         let first = self.events.iter().map(|e| e.minute).min()?;

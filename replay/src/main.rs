@@ -1,7 +1,37 @@
 //! `trailsight`: replay CloudTrail trails into CloudTrail Insights records.
 
+mod detect;
+mod input;
+mod output;
+mod pipeline;
+mod summary;
+
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+/// Find CloudTrail Insights in CloudTrail trails: replay years of log files, on your machine.
+#[derive(Debug, Parser)]
+#[command(name = "trailsight", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Find Insights (unusual API call and error rates) in CloudTrail files and print them as
+    /// CloudTrail Insights records.
+    Detect(detect::DetectArgs),
+}
+
 fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Detect(args) => detect::run(args),
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("trailsight: error: {error:#}");
+        ExitCode::from(1)
+    })
 }

@@ -1,0 +1,280 @@
+//! `trailsight detect`: CloudTrail files in, CloudTrail Insights records out.
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use trailsight_engine::event::ReadOnlyFallback;
+use trailsight_engine::time::Timestamp;
+use trailsight_engine::{Detector, DetectorConfig, EventCategory, InsightRecord, InsightType};
+
+use crate::input::discover;
+use crate::output::{write_json_lines, write_s3_layout};
+use crate::pipeline::{self, Stopwatch};
+use crate::summary::Summary;
+
+/// Arguments of `trailsight detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// CloudTrail files or directories (walked recursively; `AWSLogs/` trees, organization
+    /// trails included), or `-` for standard input. Plain or gzip: log files, JSON lines,
+    /// lookup-events output, EventBridge and CloudWatch Logs envelopes.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write Insights in CloudTrail's S3 layout under DIR instead of JSON lines on stdout.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Detector settings and per-key overrides (TOML; see docs/algorithm.md). Flags given on the
+    /// command line take precedence.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// From 0 (fewest insights) to 1 (most) [default: 0.5].
+    #[arg(long, value_name = "0..1")]
+    pub sensitivity: Option<f64>,
+
+    /// Event categories to analyse [default: management].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub event_categories: Option<Vec<CategoryArg>>,
+
+    /// Insight types to compute [default: call-rate,error-rate].
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub insight_types: Option<Vec<InsightTypeArg>>,
+
+    /// Minutes of event time an event may trail the newest event of its account and region and
+    /// still be counted exactly [default: 60].
+    #[arg(long, value_name = "MINUTES")]
+    pub allowed_lateness_minutes: Option<u32>,
+
+    /// Minutes back within normal bounds before an insight ends [default: 5].
+    #[arg(long, value_name = "MINUTES")]
+    pub end_quiet_minutes: Option<u32>,
+
+    /// Fewest events in a detection window that can start an insight [default: 3].
+    #[arg(long, value_name = "N")]
+    pub min_count: Option<u32>,
+
+    /// What events without `readOnly` count as [default: infer].
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub read_only_fallback: Option<ReadOnlyFallbackArg>,
+
+    /// Keep session names in assumed-role ARNs in userIdentityArn attributions.
+    #[arg(long)]
+    pub keep_session_names: bool,
+
+    /// Parse threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Exit with status 2 if any input was bad or any event was dropped.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No summary on stderr (errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+
+    /// Error lines printed per file; the rest are only counted [default: 10].
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_errors_per_file: usize,
+}
+
+/// `--event-categories` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CategoryArg {
+    /// Management events.
+    Management,
+    /// Data events (call rate then counts reads and writes).
+    Data,
+}
+
+/// `--insight-types` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum InsightTypeArg {
+    /// ApiCallRateInsight.
+    #[value(name = "call-rate", alias = "ApiCallRateInsight")]
+    CallRate,
+    /// ApiErrorRateInsight.
+    #[value(name = "error-rate", alias = "ApiErrorRateInsight")]
+    ErrorRate,
+}
+
+/// `--read-only-fallback` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReadOnlyFallbackArg {
+    /// Read-only when the eventName starts with a read verb (Get, List, Describe, ...).
+    Infer,
+    /// Never a write.
+    Read,
+    /// Always a write.
+    Write,
+}
+
+impl DetectArgs {
+    /// The detector configuration: defaults, then `--config`, then flags.
+    pub fn config(&self) -> anyhow::Result<DetectorConfig> {
+        let mut config = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| {
+                    format!("{}: invalid detector configuration", path.display())
+                })?
+            }
+            None => DetectorConfig::default(),
+        };
+        if let Some(s) = self.sensitivity {
+            config.sensitivity = s;
+        }
+        if let Some(categories) = &self.event_categories {
+            config.event_categories = categories
+                .iter()
+                .map(|c| match c {
+                    CategoryArg::Management => EventCategory::Management,
+                    CategoryArg::Data => EventCategory::Data,
+                })
+                .collect();
+        }
+        if let Some(types) = &self.insight_types {
+            config.insight_types = types
+                .iter()
+                .map(|t| match t {
+                    InsightTypeArg::CallRate => InsightType::ApiCallRateInsight,
+                    InsightTypeArg::ErrorRate => InsightType::ApiErrorRateInsight,
+                })
+                .collect();
+        }
+        if let Some(minutes) = self.allowed_lateness_minutes {
+            config.allowed_lateness_minutes = minutes;
+            config.dedup_horizon_minutes = config.dedup_horizon_minutes.max(minutes);
+        }
+        if let Some(minutes) = self.end_quiet_minutes {
+            config.end_quiet_minutes = minutes;
+        }
+        if let Some(n) = self.min_count {
+            config.min_count = n;
+        }
+        if let Some(fallback) = self.read_only_fallback {
+            config.read_only_fallback = match fallback {
+                ReadOnlyFallbackArg::Infer => ReadOnlyFallback::InferFromEventName,
+                ReadOnlyFallbackArg::Read => ReadOnlyFallback::Read,
+                ReadOnlyFallbackArg::Write => ReadOnlyFallback::Write,
+            };
+        }
+        config.keep_session_names |= self.keep_session_names;
+        // CloudTrail records cannot come from the future; a day of slack covers clock skew.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        config.reject_after = Some(Timestamp(now + 86_400));
+        config
+            .validate()
+            .context("invalid detector configuration")?;
+        Ok(config)
+    }
+}
+
+/// Runs `trailsight detect`.
+pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
+    let config = args.config()?;
+    let clock = Stopwatch::start();
+    let mut detector = Detector::new(config)?;
+    let discovery = discover(&args.paths);
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for error in &discovery.errors {
+        writeln!(err, "trailsight: error: {error}")?;
+    }
+    if discovery.files.is_empty() && discovery.errors.is_empty() && !args.quiet {
+        writeln!(
+            err,
+            "trailsight: warning: no trail files found under the given paths"
+        )?;
+    }
+    let mut summary = Summary::new(&discovery);
+    let mut records: Vec<InsightRecord> = Vec::new();
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let mut io_result = Ok(());
+    pipeline::run(
+        &discovery.files,
+        &mut detector,
+        threads,
+        |outcome, new_records| {
+            summary.add_file(outcome);
+            if let Err(e) = report_file_errors(&mut err, outcome, args.max_errors_per_file) {
+                io_result = Err(e);
+            }
+            records.append(new_records);
+        },
+    );
+    io_result?;
+    let open = detector.finish(&mut records);
+    records.sort_by(InsightRecord::output_order);
+    summary.finish(&detector, &records, open, clock.seconds());
+
+    match &args.out {
+        Some(dir) => {
+            let files = write_s3_layout(&records, dir)?;
+            summary.output_files = Some(files.len() as u64);
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            match write_json_lines(&records, &mut out).and_then(|()| out.flush()) {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+                other => other.context("writing records to stdout")?,
+            }
+        }
+    }
+    if let Some(path) = &args.summary_json {
+        let json = serde_json::to_string_pretty(&summary)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !args.quiet {
+        summary.print(&mut err)?;
+    }
+    if args.strict && summary.has_problems() {
+        if !args.quiet {
+            writeln!(
+                err,
+                "trailsight: --strict: exiting with status 2 because of the problems above"
+            )?;
+        }
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_file_errors(
+    err: &mut impl Write,
+    outcome: &pipeline::FileOutcome,
+    limit: usize,
+) -> io::Result<()> {
+    if let Some(error) = &outcome.load_error {
+        writeln!(err, "trailsight: error: {}: {error}", outcome.source)?;
+    }
+    let errors = outcome.record_errors();
+    for error in errors.iter().take(limit) {
+        writeln!(err, "trailsight: error: {}: {error}", outcome.source)?;
+    }
+    if errors.len() > limit {
+        writeln!(
+            err,
+            "trailsight: error: {}: {} more bad records not shown",
+            outcome.source,
+            errors.len() - limit
+        )?;
+    }
+    Ok(())
+}

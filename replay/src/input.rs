@@ -1,0 +1,382 @@
+//! Finding and reading trail files: command-line paths, directories walked at any depth (an
+//! `aws s3 sync` copy of `AWSLogs/`, organization trails included), and standard input; plain or
+//! gzip-compressed.
+//!
+//! Files are processed in a fixed order, whatever order the paths were given in: files without
+//! a CloudTrail delivery timestamp in their name first, by path, then CloudTrail files by
+//! delivery time (the `YYYYMMDDTHHmmZ` in `<acct>_CloudTrail_<region>_<time>_<id>.json.gz`),
+//! then path. Delivery order is the order CloudTrail wrote them, so event time only moves
+//! forward across files except for the few records CloudTrail delivers late.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::read::MultiGzDecoder;
+use serde::Serialize;
+use trailsight_engine::time::{Minute, Timestamp};
+
+/// One input to read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InputFile {
+    /// CloudTrail's delivery time from the file name, if it has one.
+    pub delivered: Option<Minute>,
+    /// Where it is.
+    pub source: Source,
+}
+
+/// Where an input comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    /// A file.
+    Path(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Path(path) => write!(f, "{}", path.display()),
+            Source::Stdin => f.write_str("<stdin>"),
+        }
+    }
+}
+
+/// Why a file found in a directory was not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Under `CloudTrail-Digest/`: log file integrity digests, no records.
+    Digest,
+    /// Under `CloudTrail-Aggregated/`: aggregated data events, not API calls.
+    Aggregated,
+    /// Not a `.json`, `.jsonl`, `.ndjson`, `.log` file, plain or `.gz`, nor a bare `.gz`.
+    NotATrailFile,
+    /// A hidden file (name starting with `.`), such as a partial download.
+    Hidden,
+}
+
+impl SkipReason {
+    /// A short name for summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Digest => "digest",
+            SkipReason::Aggregated => "aggregated",
+            SkipReason::NotATrailFile => "not a trail file",
+            SkipReason::Hidden => "hidden",
+        }
+    }
+}
+
+/// A path that could not be listed or read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputError {
+    /// The path.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// The inputs found under the given paths.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Files to read, in processing order.
+    pub files: Vec<InputFile>,
+    /// Files not read, by reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Paths that could not be listed.
+    pub errors: Vec<InputError>,
+}
+
+/// Finds the inputs under `paths`. A path named explicitly is always read, whatever its name; the
+/// skip rules apply to files found by walking directories.
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut discovery = Discovery::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            discovery.files.push(InputFile {
+                delivered: None,
+                source: Source::Stdin,
+            });
+        } else if path.is_dir() {
+            walk(path, &mut discovery);
+        } else if path.exists() {
+            discovery.files.push(input_file(path.clone()));
+        } else {
+            discovery.errors.push(InputError {
+                path: path.display().to_string(),
+                message: "no such file or directory".into(),
+            });
+        }
+    }
+    discovery.files.sort();
+    discovery.files.dedup();
+    discovery
+}
+
+fn walk(root: &Path, discovery: &mut Discovery) {
+    // Symbolic links are followed (synced trees may link accounts in); walkdir detects loops.
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error.path().unwrap_or(root).display().to_string();
+                let message = match error.loop_ancestor() {
+                    Some(ancestor) => format!("symbolic link loop back to {}", ancestor.display()),
+                    None => error
+                        .io_error()
+                        .map_or_else(|| error.to_string(), io::Error::to_string),
+                };
+                discovery.errors.push(InputError { path, message });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        match skip_reason(relative) {
+            Some(reason) => *discovery.skipped.entry(reason).or_insert(0) += 1,
+            None => discovery.files.push(input_file(entry.into_path())),
+        }
+    }
+}
+
+/// Why a file found at `relative` (to the walked directory) is not read, if it is not.
+pub fn skip_reason(relative: &Path) -> Option<SkipReason> {
+    for component in relative.components() {
+        match component.as_os_str().to_str() {
+            Some("CloudTrail-Digest") => return Some(SkipReason::Digest),
+            Some("CloudTrail-Aggregated") => return Some(SkipReason::Aggregated),
+            _ => {}
+        }
+    }
+    let name = relative.file_name()?.to_string_lossy();
+    if name.starts_with('.') {
+        return Some(SkipReason::Hidden);
+    }
+    let name = name.to_ascii_lowercase();
+    let stem = name.strip_suffix(".gz").unwrap_or(&name);
+    let trail_file = name.ends_with(".gz") && !stem.contains('.')
+        || [".json", ".jsonl", ".ndjson", ".log"]
+            .iter()
+            .any(|ext| stem.ends_with(ext));
+    (!trail_file).then_some(SkipReason::NotATrailFile)
+}
+
+fn input_file(path: PathBuf) -> InputFile {
+    let delivered = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(delivery_time);
+    InputFile {
+        delivered,
+        source: Source::Path(path),
+    }
+}
+
+/// The delivery time in a CloudTrail file name:
+/// `<account>_CloudTrail[-Insight]_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
+pub fn delivery_time(name: &str) -> Option<Minute> {
+    name.split('_').find_map(|part| {
+        let b = part.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' || !digits(0..8) || !digits(9..13) {
+            return None;
+        }
+        let text = format!(
+            "{}-{}-{}T{}:{}:00Z",
+            &part[0..4],
+            &part[4..6],
+            &part[6..8],
+            &part[9..11],
+            &part[11..13]
+        );
+        Timestamp::parse(&text).ok().map(Timestamp::minute)
+    })
+}
+
+/// A file's bytes, decompressed, and what went wrong reading them.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The document: everything that could be read and decompressed.
+    pub bytes: Vec<u8>,
+    /// Bytes read from storage (compressed size for gzip files).
+    pub stored_bytes: u64,
+    /// A read or decompression error; `bytes` holds what came before it.
+    pub error: Option<String>,
+}
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Reads and, if gzip-compressed (by content, not name), decompresses an input. Never fails:
+/// errors are reported in [`Loaded::error`] with whatever was read before them.
+pub fn load(source: &Source) -> Loaded {
+    let raw = match source {
+        Source::Path(path) => fs::read(path),
+        Source::Stdin => {
+            let mut buf = Vec::new();
+            io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
+        }
+    };
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(error) => {
+            return Loaded {
+                error: Some(error.to_string()),
+                ..Loaded::default()
+            };
+        }
+    };
+    let stored_bytes = raw.len() as u64;
+    if !raw.starts_with(&GZIP_MAGIC) {
+        return Loaded {
+            bytes: raw,
+            stored_bytes,
+            error: None,
+        };
+    }
+    let mut bytes = Vec::with_capacity(decompressed_size_hint(&raw));
+    let error = MultiGzDecoder::new(&raw[..])
+        .read_to_end(&mut bytes)
+        .err()
+        .map(|e| format!("gzip: {e} after {} decompressed bytes", bytes.len()));
+    Loaded {
+        bytes,
+        stored_bytes,
+        error,
+    }
+}
+
+/// The size gzip records in its trailer (modulo 2^32), capped, to size the output buffer once.
+fn decompressed_size_hint(raw: &[u8]) -> usize {
+    let Some(trailer) = raw.len().checked_sub(4).map(|at| &raw[at..]) else {
+        return 0;
+    };
+    let size = u32::from_le_bytes(trailer.try_into().unwrap_or([0; 4])) as usize;
+    size.min(raw.len().saturating_mul(32)).min(1 << 30)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn delivery_times_from_cloudtrail_names() {
+        let name = "123456789012_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json.gz";
+        assert_eq!(
+            delivery_time(name).unwrap().to_string(),
+            "2023-07-10T12:20:00Z"
+        );
+        let insight =
+            "123456789015_CloudTrail-Insight_ca-central-1_20200923T0516Z_KL5e9VCV2SS7IqzB.json.gz";
+        assert_eq!(
+            delivery_time(insight).unwrap().to_string(),
+            "2020-09-23T05:16:00Z"
+        );
+        assert_eq!(delivery_time("events.json"), None);
+        assert_eq!(delivery_time("x_20231340T1220Z_y.json"), None);
+    }
+
+    #[test]
+    fn skip_rules() {
+        let cases = [
+            (
+                "AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/d.json.gz",
+                Some(SkipReason::Digest),
+            ),
+            (
+                "AWSLogs/o-1/2/CloudTrail-Aggregated/eu-west-1/x.json.gz",
+                Some(SkipReason::Aggregated),
+            ),
+            ("AWSLogs/1/CloudTrail/us-east-1/2024/01/01/a.json.gz", None),
+            (
+                "AWSLogs/1/CloudTrail-Insight/us-east-1/2024/01/01/a.json.gz",
+                None,
+            ),
+            ("export.jsonl", None),
+            ("export.NDJSON.GZ", None),
+            ("firehose-object.gz", None),
+            ("notes.txt", Some(SkipReason::NotATrailFile)),
+            ("archive.tar.gz", Some(SkipReason::NotATrailFile)),
+            (".a.json.gz.x9Zq", Some(SkipReason::Hidden)),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(skip_reason(Path::new(path)), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn files_are_ordered_by_delivery_time_then_path_whatever_the_argument_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "1_CloudTrail_us-east-1_20240101T0010Z_b.json",
+            "1_CloudTrail_us-east-1_20240101T0005Z_z.json",
+            "1_CloudTrail_us-east-1_20240101T0010Z_a.json",
+            "export.json",
+        ];
+        for name in names {
+            fs::write(dir.path().join(name), "{}").unwrap();
+        }
+        let mut paths: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+        let order = |paths: &[PathBuf]| -> Vec<String> {
+            discover(paths)
+                .files
+                .iter()
+                .map(|f| f.source.to_string().rsplit('/').next().unwrap().to_owned())
+                .collect()
+        };
+        let expected = [names[3], names[1], names[2], names[0]];
+        assert_eq!(order(&paths), expected);
+        paths.reverse();
+        assert_eq!(order(&paths), expected);
+        assert_eq!(order(&[dir.path().to_path_buf()]), expected);
+    }
+
+    #[test]
+    fn corrupt_gzip_keeps_what_came_before() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        let text: String = (0..2000).map(|i| format!("line {i}\n")).collect();
+        encoder.write_all(text.as_bytes()).unwrap();
+        let mut gz = encoder.finish().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let whole = dir.path().join("whole.json.gz");
+        fs::write(&whole, &gz).unwrap();
+        let loaded = load(&Source::Path(whole));
+        assert_eq!(
+            (loaded.bytes.as_slice(), loaded.error),
+            (text.as_bytes(), None)
+        );
+
+        gz.truncate(gz.len() / 2);
+        let cut = dir.path().join("cut.json.gz");
+        fs::write(&cut, &gz).unwrap();
+        let loaded = load(&Source::Path(cut));
+        assert!(
+            loaded.error.as_deref().unwrap().starts_with("gzip:"),
+            "{:?}",
+            loaded.error
+        );
+        assert!(!loaded.bytes.is_empty() && text.as_bytes().starts_with(&loaded.bytes));
+    }
+
+    #[test]
+    fn missing_paths_are_errors_not_panics() {
+        let discovery = discover(&[PathBuf::from("/definitely/not/here.json")]);
+        assert!(discovery.files.is_empty());
+        assert_eq!(discovery.errors.len(), 1);
+    }
+}

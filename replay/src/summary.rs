@@ -1,0 +1,358 @@
+//! The run summary: what was read, skipped, counted and found, printed on stderr and optionally
+//! written as JSON. Its counts add up: every record found is an event, an Insights record, an
+//! aggregated record or a bad record; every event is counted, a duplicate, not analysed, too
+//! late or in the future.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use trailsight_engine::{
+    Detector, DetectorStats, InsightRecord, InsightState, OpenInsight, StateSize,
+};
+
+use crate::input::{Discovery, SkipReason};
+use crate::pipeline::FileOutcome;
+
+/// Everything a run did, for people (`print`) and machines (JSON).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// Files.
+    pub files: FileCounts,
+    /// Records found in the documents.
+    pub records: RecordCounts,
+    /// What the detector did with the events.
+    pub detector: DetectorStats,
+    /// State held at the end.
+    pub state: StateSize,
+    /// How long after their event time the analysed events were delivered, from the delivery
+    /// times in CloudTrail file names; `None` when no file had one.
+    pub delivery_lag_minutes: Option<LagSummary>,
+    /// Insights found.
+    pub insights: InsightCounts,
+    /// Insights files written with `--out`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_files: Option<u64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    #[serde(skip)]
+    lag: Histogram<u64>,
+}
+
+/// File counts.
+#[derive(Debug, Default, Serialize)]
+pub struct FileCounts {
+    /// Files read.
+    pub read: u64,
+    /// Files found but not read, by reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Paths that could not be listed, and files that could not be read at all.
+    pub unreadable: u64,
+    /// Files read only in part (corrupt gzip, read error mid-way).
+    pub partly_read: u64,
+    /// Files that held at least one bad record.
+    pub with_bad_records: u64,
+    /// Files read, by document format.
+    pub formats: BTreeMap<String, u64>,
+    /// Bytes read from storage.
+    pub stored_bytes: u64,
+    /// Bytes of decompressed documents.
+    pub document_bytes: u64,
+}
+
+/// Record counts; `total = events + insights + aggregated + bad`.
+#[derive(Debug, Default, Serialize)]
+pub struct RecordCounts {
+    /// Everything found.
+    pub total: u64,
+    /// API calls and other events.
+    pub events: u64,
+    /// Insights records, set aside.
+    pub insights: u64,
+    /// Aggregated data-event records, not analysed.
+    pub aggregated: u64,
+    /// Records that could not be used, and stretches of unparsable bytes.
+    pub bad: u64,
+}
+
+/// Percentiles of delivery lag, in minutes.
+#[derive(Debug, Serialize)]
+pub struct LagSummary {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Largest.
+    pub max: u64,
+}
+
+/// Insight counts.
+#[derive(Debug, Default, Serialize)]
+pub struct InsightCounts {
+    /// Start records.
+    pub starts: u64,
+    /// End records.
+    pub ends: u64,
+    /// Insights without an End at the end of the input.
+    pub open: Vec<OpenInsight>,
+}
+
+impl Summary {
+    /// A summary of what discovery found.
+    pub fn new(discovery: &Discovery) -> Summary {
+        Summary {
+            files: FileCounts {
+                skipped: discovery.skipped.clone(),
+                unreadable: discovery.errors.len() as u64,
+                ..FileCounts::default()
+            },
+            records: RecordCounts::default(),
+            detector: DetectorStats::default(),
+            state: StateSize::default(),
+            delivery_lag_minutes: None,
+            insights: InsightCounts::default(),
+            output_files: None,
+            seconds: 0.0,
+            lag: Histogram::new_with_bounds(1, 10_000_000, 2).expect("valid histogram bounds"),
+        }
+    }
+
+    /// Adds one file's outcome.
+    pub fn add_file(&mut self, outcome: &FileOutcome) {
+        let batch = &outcome.batch;
+        let nothing_read = outcome.load_error.is_some() && outcome.document_bytes == 0;
+        if nothing_read {
+            self.files.unreadable += 1;
+        } else {
+            self.files.read += 1;
+            *self
+                .files
+                .formats
+                .entry(outcome.format().as_str().to_owned())
+                .or_insert(0) += 1;
+        }
+        self.files.partly_read += u64::from(outcome.load_error.is_some() && !nothing_read);
+        self.files.with_bad_records += u64::from(!batch.errors.is_empty());
+        self.files.stored_bytes += outcome.stored_bytes;
+        self.files.document_bytes += outcome.document_bytes;
+        self.records.events += batch.events_parsed;
+        self.records.insights += batch.insights.len() as u64;
+        self.records.aggregated += batch.aggregated;
+        self.records.bad += batch.errors.len() as u64;
+        if let Some(delivered) = outcome.delivered {
+            for minute in batch.event_minutes() {
+                // Clock skew can put an event a little after its file's time stamp.
+                let lag = delivered.minutes_since(minute).max(0) as u64;
+                self.lag.saturating_record(lag.max(1));
+            }
+        }
+    }
+
+    /// Adds what the detector did.
+    pub fn finish(
+        &mut self,
+        detector: &Detector,
+        records: &[InsightRecord],
+        open: Vec<OpenInsight>,
+        seconds: f64,
+    ) {
+        self.records.total = self.records.events
+            + self.records.insights
+            + self.records.aggregated
+            + self.records.bad;
+        self.detector = detector.stats().clone();
+        self.state = detector.state_size();
+        self.insights.starts = records
+            .iter()
+            .filter(|r| r.state == InsightState::Start)
+            .count() as u64;
+        self.insights.ends = records.len() as u64 - self.insights.starts;
+        self.insights.open = open;
+        self.seconds = seconds;
+        if !self.lag.is_empty() {
+            // Lags of under a minute were recorded as 1: the histogram's lowest value.
+            let minutes = |v: u64| if v <= 1 { 0 } else { v };
+            self.delivery_lag_minutes = Some(LagSummary {
+                p50: minutes(self.lag.value_at_quantile(0.5)),
+                p99: minutes(self.lag.value_at_quantile(0.99)),
+                max: minutes(self.lag.max()),
+            });
+        }
+    }
+
+    /// Whether anything was bad or dropped: what `--strict` fails on.
+    pub fn has_problems(&self) -> bool {
+        self.files.unreadable
+            + self.files.partly_read
+            + self.records.bad
+            + self.detector.too_late
+            + self.detector.in_the_future
+            > 0
+    }
+
+    /// Prints the summary for people.
+    pub fn print(&self, out: &mut impl Write) -> io::Result<()> {
+        let f = &self.files;
+        let skipped: u64 = f.skipped.values().sum();
+        let mut line = format!("trailsight: {} files read", n(f.read));
+        if skipped > 0 {
+            let reasons: Vec<String> = f
+                .skipped
+                .iter()
+                .map(|(r, c)| format!("{} {}", n(*c), r.as_str()))
+                .collect();
+            line += &format!(", {} skipped ({})", n(skipped), reasons.join(", "));
+        }
+        if f.unreadable > 0 {
+            line += &format!(", {} unreadable", n(f.unreadable));
+        }
+        if f.partly_read > 0 {
+            line += &format!(", {} read in part", n(f.partly_read));
+        }
+        writeln!(out, "{line}")?;
+        if !f.formats.is_empty() {
+            let formats: Vec<String> = f
+                .formats
+                .iter()
+                .map(|(k, v)| format!("{k} {}", n(*v)))
+                .collect();
+            writeln!(out, "trailsight:   formats: {}", formats.join(", "))?;
+        }
+        let r = &self.records;
+        writeln!(
+            out,
+            "trailsight: {} records: {} events, {} insights set aside, {} aggregated, {} bad",
+            n(r.total),
+            n(r.events),
+            n(r.insights),
+            n(r.aggregated),
+            n(r.bad)
+        )?;
+        let d = &self.detector;
+        let na = &d.not_analysed;
+        let mut reasons = Vec::new();
+        for (count, label) in [
+            (na.read_only, "read-only"),
+            (na.category_not_selected, "category not selected"),
+            (
+                na.category_never_analysed,
+                "network activity or unknown category",
+            ),
+            (na.insight_type_off, "insight type not selected"),
+        ] {
+            if count > 0 {
+                reasons.push(format!("{} {label}", n(count)));
+            }
+        }
+        writeln!(
+            out,
+            "trailsight:   events: {} counted ({} late), {} duplicates, {} not analysed{}, {} too late, {} in the future",
+            n(d.counted),
+            n(d.counted_late),
+            n(d.duplicates),
+            n(na.total()),
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            },
+            n(d.too_late),
+            n(d.in_the_future)
+        )?;
+        if d.read_only_absent > 0 || d.without_event_id > 0 {
+            writeln!(
+                out,
+                "trailsight:   {} analysed events had no readOnly (classified by eventName), {} no eventID",
+                n(d.read_only_absent),
+                n(d.without_event_id)
+            )?;
+        }
+        let s = &self.state;
+        let mut line = format!(
+            "trailsight: {} account-regions, {} series",
+            n(s.partitions as u64),
+            n(s.series as u64)
+        );
+        if let Some(lag) = &self.delivery_lag_minutes {
+            line += &format!(
+                "; delivery lag p50 {} min, p99 {} min, max {} min",
+                lag.p50, lag.p99, lag.max
+            );
+        }
+        writeln!(out, "{line}")?;
+        let i = &self.insights;
+        writeln!(
+            out,
+            "trailsight: insights: {} started, {} ended, {} still open at the end of the input{}",
+            n(i.starts),
+            n(i.ends),
+            i.open.len(),
+            if d.suppressed_cold_start > 0 {
+                format!(
+                    "; {} unusual windows before a full 7-day baseline not reported",
+                    n(d.suppressed_cold_start)
+                )
+            } else {
+                String::new()
+            }
+        )?;
+        for o in &i.open {
+            writeln!(
+                out,
+                "trailsight:   open: {} {} {} {} {} {}{}",
+                o.start,
+                o.account.as_deref().unwrap_or("-"),
+                o.region,
+                o.event_source,
+                o.event_name,
+                o.insight_type,
+                o.error_code
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()
+            )?;
+        }
+        if let Some(files) = self.output_files {
+            writeln!(out, "trailsight: wrote {} Insights files", n(files))?;
+        }
+        let rate = if self.seconds > 0.0 {
+            r.total as f64 / self.seconds
+        } else {
+            0.0
+        };
+        writeln!(
+            out,
+            "trailsight: {:.1} s, {} records/s, {:.0} MB/s of JSON",
+            self.seconds,
+            n(rate as u64),
+            f.document_bytes as f64 / 1e6 / self.seconds.max(1e-9)
+        )
+    }
+}
+
+/// `1234567` → `1,234,567`.
+fn n(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::n;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(n(0), "0");
+        assert_eq!(n(999), "999");
+        assert_eq!(n(1000), "1,000");
+        assert_eq!(n(1_234_567), "1,234,567");
+    }
+}
