@@ -1,0 +1,55 @@
+//! The window core and detector: events counted per second, with the clock advanced as
+//! `trailsight detect` does (after every file, here every 300 events).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use trailsight_benches::events;
+use trailsight_engine::window::MinuteCounts;
+use trailsight_engine::{Detector, DetectorConfig};
+
+fn detector(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine::Detector::observe+advance");
+    group.sample_size(10);
+    for (label, n, apis) in [
+        ("9d-200k-60apis", 200_000, 60),
+        ("9d-200k-600apis", 200_000, 600),
+    ] {
+        let input = events(n, 9, apis, 7);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(label), &input, |b, input| {
+            b.iter(|| {
+                let mut detector = Detector::new(DetectorConfig::default()).expect("valid config");
+                let mut records = Vec::new();
+                for chunk in input.chunks(300) {
+                    for e in chunk {
+                        detector.observe(&e.event());
+                    }
+                    detector.advance(&mut records);
+                }
+                detector.finish(&mut records);
+                records.len()
+            })
+        });
+    }
+    group.finish();
+}
+
+fn minute_counts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("engine::window::MinuteCounts");
+    let minutes: Vec<i64> = (0..100_000)
+        .map(|i| 28_000_000 + (i * 7919) % (9 * 1440))
+        .collect();
+    group.throughput(Throughput::Elements(minutes.len() as u64));
+    group.bench_function("add", |b| {
+        b.iter(|| {
+            let mut counts = MinuteCounts::new();
+            for &m in &minutes {
+                counts.add(trailsight_engine::time::Minute(m), 1);
+            }
+            counts
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, detector, minute_counts);
+criterion_main!(benches);
