@@ -299,7 +299,7 @@ impl Principal {
 pub(crate) enum ErrorMessage {
     /// A fixed message.
     Text(&'static str),
-    /// IAM's "User: <arn> is not authorized to perform: <action> ..." message.
+    /// IAM's `User: <arn> is not authorized to perform: <action> ...` message.
     NotAuthorized,
     /// EC2's variant, followed by an encoded authorization failure message.
     Ec2NotAuthorized,
