@@ -4,6 +4,7 @@ mod detect;
 mod input;
 mod output;
 mod pipeline;
+mod simulate;
 mod summary;
 
 use std::process::ExitCode;
@@ -23,12 +24,18 @@ enum Command {
     /// Find Insights (unusual API call and error rates) in CloudTrail files and print them as
     /// CloudTrail Insights records.
     Detect(detect::DetectArgs),
+    /// Generate a synthetic CloudTrail trail in S3 layout, with labelled anomalies.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Detect(args) => detect::run(args),
+        Command::Simulate(args) => simulate::run(args).map(|report| {
+            eprintln!("{report}");
+            ExitCode::SUCCESS
+        }),
     };
     result.unwrap_or_else(|error| {
         eprintln!("trailsight: error: {error:#}");

@@ -1,0 +1,584 @@
+//! When calls happen: the baseline Poisson traffic with its daily and weekly rhythm, the normal
+//! bursts (deploys, the nightly job, Auto Scaling waves) and the labelled anomalies.
+//!
+//! The output is a list of [`Event`]s: a time, an API and a seed. What the record says is decided
+//! later, from the seed alone, by `record.rs`; so an event can be written twice (a duplicate
+//! delivery) and come out byte-identical.
+
+use std::f64::consts::TAU;
+
+use rand::{Rng, RngExt};
+
+use super::catalogue::{
+    APIS, DEPLOY_APIS, ERROR_STORMS, Principal, QUIET_APIS, RARE_BURST_APIS, SCALE_IN_API,
+    SCALE_OUT_API, SURGE_APIS, api_index,
+};
+use super::ids::time_string;
+use super::profile::Profile;
+use super::{AnomalyKind, InsightType, Label};
+
+/// Daily rhythm: traffic made by people peaks at 15:00 UTC at 1 + this and bottoms out twelve
+/// hours later at 1 - this. The curve averages exactly 1 over a day, so catalogue rates are
+/// weekday means.
+const DAILY_AMPLITUDE: f64 = 0.7;
+/// Hour (UTC) of the daily peak.
+const PEAK_HOUR: f64 = 15.0;
+/// People's traffic on Saturdays and Sundays, relative to a weekday.
+const WEEKEND_FACTOR: f64 = 0.4;
+/// Mean Terraform deploy batches per workday at scale 1.
+const DEPLOYS_PER_WORKDAY: f64 = 2.0;
+/// Mean Auto Scaling waves per day at scale 1.
+const WAVES_PER_DAY: f64 = 2.0;
+/// Anomalies start after this many days, so that a full 7-day baseline precedes them.
+pub(crate) const BASELINE_DAYS: i64 = 8;
+/// Runs shorter than this many days get no anomalies (there would be no room after the baseline).
+pub(crate) const MIN_DAYS_FOR_ANOMALIES: f64 = 8.5;
+/// Surges multiply at least this many calls per minute, so that they stay visible at low scales.
+const SURGE_FLOOR: f64 = 0.5;
+/// Likewise for sustained increases on quiet APIs.
+const QUIET_FLOOR: f64 = 0.05;
+
+/// A half-open interval of UTC seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: i64,
+    pub(crate) end: i64,
+}
+
+impl Span {
+    fn contains(self, t: i64) -> bool {
+        self.start <= t && t < self.end
+    }
+
+    /// The UTC days this span touches, as their first second.
+    fn utc_days(self) -> impl Iterator<Item = i64> {
+        let first = self.start.div_euclid(86_400);
+        let last = (self.end - 1).div_euclid(86_400);
+        (first..=last).map(|day| day * 86_400)
+    }
+}
+
+/// How an event's error is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorChoice {
+    /// Rolled against the API's error rates when the record is written.
+    Sampled,
+    /// Always this error (index into the API's `errors`).
+    Forced(u8),
+}
+
+/// One API call to be written as a record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Event {
+    /// `eventTime`, in UTC seconds.
+    pub(crate) time: i64,
+    /// Seeds every random detail of the record.
+    pub(crate) seed: u64,
+    /// Index in [`APIS`].
+    pub(crate) api: u16,
+    /// Who calls; `None` means drawn from the API's principal mix.
+    pub(crate) principal: Option<Principal>,
+    pub(crate) error: ErrorChoice,
+}
+
+/// A labelled anomaly and the calls injected for it.
+#[derive(Clone, Debug)]
+pub(crate) struct Anomaly {
+    pub(crate) label: Label,
+    pub(crate) events: Vec<Event>,
+}
+
+fn is_weekend(day_start: i64) -> bool {
+    // 1970-01-01 was a Thursday: +3 makes Monday 0.
+    (day_start.div_euclid(86_400) + 3).rem_euclid(7) >= 5
+}
+
+/// The human-traffic factor of a minute: the daily curve times the weekend dip.
+pub(crate) fn rhythm(minute: i64) -> f64 {
+    let hour = minute.rem_euclid(1440) as f64 / 60.0;
+    let daily = 1.0 + DAILY_AMPLITUDE * (TAU * (hour - PEAK_HOUR) / 24.0).cos();
+    if is_weekend(minute * 60) {
+        daily * WEEKEND_FACTOR
+    } else {
+        daily
+    }
+}
+
+/// Expected calls to `api` in `minute` (its whole baseline rate, scale included).
+pub(crate) fn rate_at(profile: &Profile, scale: f64, api: usize, minute: i64) -> f64 {
+    base_rate(profile, scale, api) * mix_rhythm(api, rhythm(minute))
+}
+
+fn base_rate(profile: &Profile, scale: f64, api: usize) -> f64 {
+    if profile.active[api] {
+        APIS[api].rate * scale * profile.rate_mult[api]
+    } else {
+        0.0
+    }
+}
+
+fn mix_rhythm(api: usize, rhythm: f64) -> f64 {
+    let office = APIS[api].office;
+    (1.0 - office) + office * rhythm
+}
+
+/// A Poisson-distributed count with mean `lambda`.
+///
+/// Knuth's product-of-uniforms method, applied to chunks of at most 16 so that `exp(-chunk)`
+/// stays far from underflow; its cost is linear in `lambda`, which is the cost of generating the
+/// events anyway.
+pub(crate) fn poisson(rng: &mut impl Rng, lambda: f64) -> u32 {
+    let mut left = lambda;
+    let mut count = 0;
+    while left > 0.0 {
+        let chunk = left.min(16.0);
+        left -= chunk;
+        let limit = (-chunk).exp();
+        let mut product = rng.random::<f64>();
+        while product > limit {
+            count += 1;
+            product *= rng.random::<f64>();
+        }
+    }
+    count
+}
+
+/// Weighted choice; weights are small positive integers.
+pub(crate) fn pick_weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
+    let total: u32 = items.iter().map(|&(_, w)| w).sum();
+    let mut ticket = rng.random_range(0..total);
+    for &(item, weight) in items {
+        if ticket < weight {
+            return item;
+        }
+        ticket -= weight;
+    }
+    unreachable!("ticket below total weight")
+}
+
+fn shuffle<T>(rng: &mut impl Rng, items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        items.swap(i, rng.random_range(0..=i));
+    }
+}
+
+/// Collects events, keeping only those inside the unit's span.
+struct Sink<'a, R> {
+    span: Span,
+    rng: &'a mut R,
+    events: Vec<Event>,
+}
+
+impl<R: Rng> Sink<'_, R> {
+    fn push(&mut self, time: i64, api: usize, principal: Option<Principal>) {
+        if self.span.contains(time) {
+            let seed = self.rng.next_u64();
+            self.events.push(Event {
+                time,
+                seed,
+                api: api as u16,
+                principal,
+                error: ErrorChoice::Sampled,
+            });
+        }
+    }
+
+    /// `calls` calls spread uniformly over `[start, start + seconds)`.
+    fn batch(
+        &mut self,
+        api: usize,
+        principal: Option<Principal>,
+        calls: u32,
+        start: i64,
+        seconds: i64,
+    ) {
+        for _ in 0..calls {
+            let t = start + self.rng.random_range(0..seconds);
+            self.push(t, api, principal);
+        }
+    }
+}
+
+/// All events of one account-region with `eventTime` in `span`, in time order.
+///
+/// Bursts are drawn per UTC day and kept only if they fall in `span`: a day split between two
+/// units (a run that does not start at midnight) then still gets the right expected number.
+pub(crate) fn unit_events(
+    profile: &Profile,
+    scale: f64,
+    span: Span,
+    anomalies: &[Anomaly],
+    rng: &mut impl Rng,
+) -> Vec<Event> {
+    let mut sink = Sink {
+        span,
+        rng,
+        events: Vec::new(),
+    };
+    baseline(profile, scale, &mut sink);
+    let deploy_apis: Vec<usize> = DEPLOY_APIS
+        .iter()
+        .map(|name| api_index(name))
+        .filter(|&api| profile.active[api])
+        .collect();
+    for day in span.utc_days() {
+        if !is_weekend(day) {
+            deploys(&deploy_apis, scale, day, &mut sink);
+        }
+        nightly_job(profile, day, &mut sink);
+        scaling_waves(scale, day, &mut sink);
+    }
+    for anomaly in anomalies {
+        sink.events.extend(
+            anomaly
+                .events
+                .iter()
+                .filter(|event| span.contains(event.time)),
+        );
+    }
+    let mut events = sink.events;
+    events.sort_by_key(|event| event.time);
+    events
+}
+
+/// Independent Poisson counts per API and minute, at the rhythm-adjusted rate.
+fn baseline<R: Rng>(profile: &Profile, scale: f64, sink: &mut Sink<'_, R>) {
+    let base: Vec<f64> = (0..APIS.len())
+        .map(|api| base_rate(profile, scale, api))
+        .collect();
+    let first = sink.span.start.div_euclid(60);
+    let last = (sink.span.end + 59).div_euclid(60);
+    for minute in first..last {
+        let rhythm = rhythm(minute);
+        for (api, &rate) in base.iter().enumerate() {
+            if rate == 0.0 {
+                continue;
+            }
+            let calls = poisson(sink.rng, rate * mix_rhythm(api, rhythm));
+            sink.batch(api, None, calls, minute * 60, 60);
+        }
+    }
+}
+
+/// Terraform applies during working hours: a few write APIs get 20-60 calls in 2-5 minutes.
+fn deploys<R: Rng>(deploy_apis: &[usize], scale: f64, day: i64, sink: &mut Sink<'_, R>) {
+    let mut apis = deploy_apis.to_vec();
+    for _ in 0..poisson(sink.rng, DEPLOYS_PER_WORKDAY * scale) {
+        let start = day + sink.rng.random_range(8 * 3600..18 * 3600);
+        shuffle(sink.rng, &mut apis);
+        let touched = sink.rng.random_range(2..=4usize).min(apis.len());
+        for &api in &apis[..touched] {
+            let calls = sink.rng.random_range(20..=60);
+            let seconds = 60 * sink.rng.random_range(2..=5);
+            sink.batch(api, Some(Principal::Deploy), calls, start, seconds);
+        }
+    }
+}
+
+/// The nightly job: 10-30 calls to one API within 3 minutes of a fixed time, every day.
+fn nightly_job<R: Rng>(profile: &Profile, day: i64, sink: &mut Sink<'_, R>) {
+    let start = day + profile.cron.minute_of_day * 60;
+    let calls = sink.rng.random_range(10..=30);
+    sink.batch(profile.cron.api, None, calls, start, 180);
+}
+
+/// Auto Scaling launches or terminates 2-10 instances within 1-3 minutes, at any time of day.
+fn scaling_waves<R: Rng>(scale: f64, day: i64, sink: &mut Sink<'_, R>) {
+    for _ in 0..poisson(sink.rng, WAVES_PER_DAY * scale) {
+        let start = day + sink.rng.random_range(0..86_400);
+        let name = if sink.rng.random_bool(0.5) {
+            SCALE_OUT_API
+        } else {
+            SCALE_IN_API
+        };
+        let calls = sink.rng.random_range(2..=10);
+        let seconds = 60 * sink.rng.random_range(1..=3);
+        sink.batch(
+            api_index(name),
+            Some(Principal::AsgRole),
+            calls,
+            start,
+            seconds,
+        );
+    }
+}
+
+/// The labelled anomalies of one account-region over the whole run, sorted by start.
+///
+/// The time after the first [`BASELINE_DAYS`] days (less 15 minutes at the end, so that every
+/// anomaly is over and delivered before the run ends) is cut into equal slots, one per anomaly,
+/// so anomalies never overlap. There is one anomaly of each kind per full day after the
+/// baseline, and at least one of each.
+pub(crate) fn plan_anomalies(
+    profile: &Profile,
+    scale: f64,
+    run: Span,
+    rng: &mut impl Rng,
+) -> Vec<Anomaly> {
+    let days = (run.end - run.start) as f64 / 86_400.0;
+    if days < MIN_DAYS_FOR_ANOMALIES {
+        return Vec::new();
+    }
+    let per_kind = ((days - BASELINE_DAYS as f64).floor() as usize).max(1);
+    let mut kinds: Vec<AnomalyKind> = AnomalyKind::ALL
+        .iter()
+        .flat_map(|&kind| std::iter::repeat_n(kind, per_kind))
+        .collect();
+    shuffle(rng, &mut kinds);
+
+    let active = |name: &str| profile.active[api_index(name)];
+    let mut candidates = |list: &[&str]| {
+        let mut apis: Vec<usize> = list
+            .iter()
+            .filter(|name| active(name))
+            .map(|name| api_index(name))
+            .collect();
+        shuffle(rng, &mut apis);
+        apis
+    };
+    let rare = candidates(RARE_BURST_APIS);
+    let surge = candidates(SURGE_APIS);
+    let quiet = candidates(QUIET_APIS);
+    let mut storms: Vec<(usize, u8)> = ERROR_STORMS
+        .iter()
+        .filter(|(name, _)| active(name))
+        .map(|&(name, code)| {
+            let api = api_index(name);
+            let error = APIS[api].errors.iter().position(|e| e.code == code);
+            (api, error.expect("storm codes are API errors") as u8)
+        })
+        .collect();
+    shuffle(rng, &mut storms);
+
+    let first_minute = (run.start + BASELINE_DAYS * 86_400 + 59).div_euclid(60);
+    let last_minute = (run.end - 15 * 60).div_euclid(60);
+    let slot = (last_minute - first_minute) / kinds.len() as i64;
+    let mut used = [0usize; 4];
+    let mut anomalies = Vec::with_capacity(kinds.len());
+    for (j, &kind) in kinds.iter().enumerate() {
+        let nth = used[kind as usize];
+        used[kind as usize] += 1;
+        let (api, forced_error, minutes) = match kind {
+            AnomalyKind::RareBurst => (rare[nth % rare.len()], None, rng.random_range(1..=5)),
+            AnomalyKind::WriteSurge => (surge[nth % surge.len()], None, rng.random_range(10..=30)),
+            AnomalyKind::ErrorStorm => {
+                let (api, error) = storms[nth % storms.len()];
+                (api, Some(error), rng.random_range(5..=15))
+            }
+            AnomalyKind::SustainedIncrease => {
+                (quiet[nth % quiet.len()], None, rng.random_range(40..=50))
+            }
+        };
+        let slot_start = first_minute + j as i64 * slot;
+        let start = slot_start + rng.random_range(0..(slot - minutes).max(1));
+        let window = Span {
+            start: start * 60,
+            end: (start + minutes) * 60,
+        };
+        let events = anomaly_events(profile, scale, kind, api, forced_error, window, rng);
+        let error_code = forced_error.map(|e| APIS[api].errors[usize::from(e)].code.to_string());
+        anomalies.push(Anomaly {
+            label: Label {
+                id: String::new(),
+                kind,
+                account: profile.account.clone(),
+                region: profile.region.clone(),
+                event_source: APIS[api].service.source.to_string(),
+                event_name: APIS[api].name.to_string(),
+                insight_type: if error_code.is_some() {
+                    InsightType::ApiErrorRateInsight
+                } else {
+                    InsightType::ApiCallRateInsight
+                },
+                error_code,
+                start: time_string(window.start),
+                end: time_string(window.end),
+                calls: events.len() as u64,
+            },
+            events,
+        });
+    }
+    anomalies.sort_by(|a, b| a.label.start.cmp(&b.label.start));
+    for (n, anomaly) in anomalies.iter_mut().enumerate() {
+        anomaly.label.id = format!("{}-{}-{:02}", profile.account, profile.region, n + 1);
+    }
+    anomalies
+}
+
+/// The calls of one anomaly, all inside `window`.
+fn anomaly_events(
+    profile: &Profile,
+    scale: f64,
+    kind: AnomalyKind,
+    api: usize,
+    forced_error: Option<u8>,
+    window: Span,
+    rng: &mut impl Rng,
+) -> Vec<Event> {
+    // Bursts and storms look like one actor; surges look like more of the usual callers.
+    let customers: Vec<(Principal, u32)> = APIS[api]
+        .principals
+        .iter()
+        .copied()
+        .filter(|(p, _)| p.is_customer())
+        .collect();
+    let actor = if customers.is_empty() {
+        pick_weighted(rng, APIS[api].principals)
+    } else {
+        pick_weighted(rng, &customers)
+    };
+    let mut sink = Sink {
+        span: window,
+        rng,
+        events: Vec::new(),
+    };
+    let minutes = window.start.div_euclid(60)..window.end.div_euclid(60);
+    match kind {
+        AnomalyKind::RareBurst => {
+            let calls = sink.rng.random_range(3..=20);
+            sink.batch(
+                api,
+                Some(actor),
+                calls,
+                window.start,
+                window.end - window.start,
+            );
+        }
+        AnomalyKind::WriteSurge | AnomalyKind::SustainedIncrease => {
+            let (factor, floor) = if kind == AnomalyKind::WriteSurge {
+                (sink.rng.random_range(5.0..10.0), SURGE_FLOOR)
+            } else {
+                (sink.rng.random_range(20.0..30.0), QUIET_FLOOR)
+            };
+            for minute in minutes {
+                let usual = rate_at(profile, scale, api, minute).max(floor);
+                let calls = poisson(sink.rng, (factor - 1.0) * usual);
+                sink.batch(api, None, calls, minute * 60, 60);
+            }
+        }
+        AnomalyKind::ErrorStorm => {
+            let per_minute = sink.rng.random_range(10.0..50.0);
+            for minute in minutes {
+                let calls = poisson(sink.rng, per_minute);
+                sink.batch(api, Some(actor), calls, minute * 60, 60);
+            }
+        }
+    }
+    let mut events = sink.events;
+    if let Some(error) = forced_error {
+        for event in &mut events {
+            event.error = ErrorChoice::Forced(error);
+        }
+    }
+    events.sort_by_key(|event| event.time);
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+    use trailsight_engine::time::Timestamp;
+
+    use super::*;
+
+    fn ts(text: &str) -> i64 {
+        Timestamp::parse(text).unwrap().0
+    }
+
+    #[test]
+    fn poisson_mean_and_variance() {
+        let mut rng = Pcg64Mcg::seed_from_u64(9);
+        for lambda in [0.01, 0.7, 5.0, 40.0] {
+            let n = 20_000;
+            let draws: Vec<f64> = (0..n)
+                .map(|_| f64::from(poisson(&mut rng, lambda)))
+                .collect();
+            let mean = draws.iter().sum::<f64>() / n as f64;
+            let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n as f64;
+            // Five standard errors: the mean's is sqrt(lambda / n), the variance ratio's about
+            // sqrt(2 / n + 1 / (n lambda)).
+            let tolerance = 5.0 * (lambda / n as f64).sqrt();
+            assert!((mean - lambda).abs() < tolerance, "{lambda}: mean {mean}");
+            let ratio_tolerance = 5.0 * (2.0 / n as f64 + 1.0 / (n as f64 * lambda)).sqrt();
+            assert!(
+                (var / lambda - 1.0).abs() < ratio_tolerance,
+                "{lambda}: var {var}"
+            );
+        }
+        assert_eq!(poisson(&mut rng, 0.0), 0);
+    }
+
+    #[test]
+    fn rhythm_averages_one_on_weekdays_and_dips_on_weekends() {
+        let monday = ts("2024-03-04T00:00:00Z") / 60;
+        let mean = (0..1440).map(|m| rhythm(monday + m)).sum::<f64>() / 1440.0;
+        assert!((mean - 1.0).abs() < 1e-9, "{mean}");
+        let night = rhythm(monday + 3 * 60);
+        let afternoon = rhythm(monday + 15 * 60);
+        assert!((night - 0.3).abs() < 1e-9 && (afternoon - 1.7).abs() < 1e-9);
+        let saturday = monday + 5 * 1440;
+        assert!((rhythm(saturday + 15 * 60) - 1.7 * WEEKEND_FACTOR).abs() < 1e-9);
+        assert!(!is_weekend(ts("2024-03-08T23:59:59Z")));
+        assert!(is_weekend(ts("2024-03-09T00:00:00Z")));
+        assert!(is_weekend(ts("2024-03-10T23:59:59Z")));
+    }
+
+    fn profile() -> Profile {
+        Profile::new(5, 0, 0, "123456789012", "us-east-1", true)
+    }
+
+    #[test]
+    fn unit_events_stay_in_span_and_are_sorted() {
+        let profile = profile();
+        let span = Span {
+            start: ts("2024-03-04T06:30:00Z"),
+            end: ts("2024-03-04T18:30:00Z"),
+        };
+        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let events = unit_events(&profile, 1.0, span, &[], &mut rng);
+        assert!(events.len() > 5_000, "{}", events.len());
+        assert!(events.windows(2).all(|w| w[0].time <= w[1].time));
+        assert!(events.iter().all(|e| span.contains(e.time)));
+    }
+
+    #[test]
+    fn anomalies_follow_the_baseline_and_do_not_overlap() {
+        let profile = profile();
+        let start = ts("2024-03-04T00:00:00Z");
+        let mut rng = Pcg64Mcg::seed_from_u64(2);
+        let short = Span {
+            start,
+            end: start + 8 * 86_400,
+        };
+        assert!(plan_anomalies(&profile, 1.0, short, &mut rng).is_empty());
+        let run = Span {
+            start,
+            end: start + 11 * 86_400,
+        };
+        let anomalies = plan_anomalies(&profile, 0.05, run, &mut rng);
+        assert_eq!(anomalies.len(), 12);
+        let mut previous_end = start + BASELINE_DAYS * 86_400;
+        for anomaly in &anomalies {
+            let label = &anomaly.label;
+            let (s, e) = (ts(&label.start), ts(&label.end));
+            assert!(
+                s >= previous_end && e > s && e <= run.end - 15 * 60,
+                "{label:?}"
+            );
+            previous_end = e;
+            assert!(label.calls >= 3, "{label:?}");
+            assert_eq!(label.calls as usize, anomaly.events.len());
+            assert!(anomaly.events.iter().all(|ev| s <= ev.time && ev.time < e));
+            let forced = anomaly
+                .events
+                .iter()
+                .all(|ev| matches!(ev.error, ErrorChoice::Forced(_)));
+            assert_eq!(forced, label.error_code.is_some(), "{label:?}");
+        }
+        for kind in AnomalyKind::ALL {
+            let n = anomalies.iter().filter(|a| a.label.kind == kind).count();
+            assert_eq!(n, 3, "{kind:?}");
+        }
+    }
+}
