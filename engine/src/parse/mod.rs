@@ -12,6 +12,8 @@ use std::fmt;
 use crate::event::Event;
 use crate::time::TimeError;
 
+mod lenient;
+
 /// Where in a document a record or an error is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Location {
