@@ -13,6 +13,7 @@ use crate::event::Event;
 use crate::time::TimeError;
 
 mod lenient;
+mod record;
 
 /// Where in a document a record or an error is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
