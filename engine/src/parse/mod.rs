@@ -14,6 +14,7 @@ use crate::time::TimeError;
 
 mod lenient;
 mod record;
+mod walk;
 
 /// Where in a document a record or an error is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,6 +35,11 @@ impl fmt::Display for Location {
 
 /// One item found in a document.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "items are handed to a callback one at a time, never stored in bulk; boxing the \
+              event would cost an allocation per record"
+)]
 pub enum ParsedItem<'a> {
     /// An API call, console action, sign-in, service or network event.
     Event {
@@ -174,6 +180,16 @@ pub enum RecordErrorKind {
         /// The JSON type found.
         found: &'static str,
     },
+    /// A value holds bytes that are not UTF-8 (JSON text must be UTF-8). The value is skipped.
+    #[error("invalid UTF-8")]
+    InvalidUtf8,
+    /// An EventBridge envelope whose `detail-type` does not say it came from CloudTrail, so its
+    /// `detail` is not a CloudTrail record.
+    #[error("EventBridge event {detail_type:?} does not carry a CloudTrail record")]
+    UnsupportedEnvelope {
+        /// The envelope's `detail-type`, cut to at most 64 bytes.
+        detail_type: String,
+    },
 }
 
 /// Parses one whole, decompressed document and reports every item to `on_item`, in document
@@ -182,8 +198,7 @@ pub fn parse_document(
     bytes: &[u8],
     on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>),
 ) -> DocumentSummary {
-    let _ = (bytes, on_item);
     DocumentSummary {
-        format: DocumentFormat::Unknown,
+        format: walk::run(bytes, on_item),
     }
 }
