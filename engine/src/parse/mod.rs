@@ -202,3 +202,6 @@ pub fn parse_document(
         format: walk::run(bytes, on_item),
     }
 }
+
+#[cfg(test)]
+mod tests;
