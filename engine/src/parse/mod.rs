@@ -4,7 +4,7 @@
 //! callback, in document order. It never panics and never stops at the first bad record: a record
 //! with wrong types or missing fields becomes a [`RecordError`] and the next record is read; a JSON
 //! syntax error is reported with its byte offset and reading resumes at the next record boundary it
-//! can find (see `docs/architecture.md`).
+//! can find (see `docs/parsing.md`).
 
 use std::borrow::Cow;
 use std::fmt;
