@@ -954,6 +954,41 @@ fn json_lines_with_a_broken_line() {
 }
 
 #[test]
+fn json_lines_with_a_line_that_never_closes() {
+    // The open array swallows the later lines (commas make them valid elements) and the parser
+    // only fails at the end of the document.
+    let doc = format!("{}\n{{\"a\":[\n{},\n{},\n", record(0), record(1), record(2));
+    let (format, items) = collect(&doc);
+    assert_eq!(format, DocumentFormat::JsonLines);
+    assert_eq!(summary(&items)[0], "id-0");
+    match &items[1] {
+        Item::Error(RecordError {
+            location,
+            kind:
+                RecordErrorKind::Syntax {
+                    message,
+                    resumed_at,
+                },
+        }) => {
+            assert_eq!(message, "value not closed before the end of the document");
+            assert_eq!(location.byte_offset as usize, record(0).len() + 1);
+            assert_eq!(*resumed_at, Some(record(0).len() as u64 + 8));
+        }
+        other => panic!("{other:#?}"),
+    }
+    assert_eq!(summary(&items)[2..], ["id-1", "id-2"]);
+    // On the last line it is a truncated document.
+    let (_, items) = collect(format!("{}\n{{\"a\":[1,", record(0)));
+    assert_eq!(
+        summary(&items),
+        [
+            "id-0",
+            "error: truncated: the document ends inside a record"
+        ]
+    );
+}
+
+#[test]
 fn json_lines_whose_first_line_is_broken() {
     let doc = format!("{{\"eventVersion\": oops}}\n{}\n{}\n", record(1), record(2));
     let (format, items) = collect(&doc);

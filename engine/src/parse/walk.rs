@@ -129,6 +129,7 @@ impl<'a> Walker<'a, '_> {
             }
             Err(failure) => {
                 let mode = self.guess_mode(first);
+                let failure = self.unclosed_line(failure, first, mode);
                 let next = self.resume_after(failure, mode);
                 (mode, next)
             }
@@ -149,6 +150,7 @@ impl<'a> Walker<'a, '_> {
                 }
                 Err(mut failure) => {
                     failure.floor = failure.floor.max(start + 1);
+                    let failure = self.unclosed_line(failure, start, mode);
                     self.resume_after(failure, mode)
                 }
             };
@@ -184,6 +186,26 @@ impl<'a> Walker<'a, '_> {
         match second_line.and_then(|at| self.bytes.get(at)) {
             Some(b'{' | b'[') => Mode::Lines,
             _ => Mode::Concatenated,
+        }
+    }
+
+    /// In JSON lines, a value that opens a bracket it never closes can swallow every later line
+    /// and only fail at the end of the document. That is not a truncated document when lines
+    /// follow the one the value started on: it is one bad line, and the lines after it are read.
+    fn unclosed_line(&self, failure: Failure, start: usize, mode: Mode) -> Failure {
+        let FailKind::Truncated = failure.kind else {
+            return failure;
+        };
+        let from = start.max(self.consumed);
+        let later_line = memchr(b'\n', &self.bytes[from..])
+            .is_some_and(|i| self.skip_ws(from + i + 1) < self.bytes.len());
+        if mode == Mode::Lines && later_line {
+            Failure {
+                floor: start + 1,
+                ..Failure::syntax("value not closed before the end of the document", start)
+            }
+        } else {
+            failure
         }
     }
 
