@@ -738,6 +738,23 @@ fn truncated_pretty_records_file_at_every_byte() {
 }
 
 #[test]
+fn truncated_records_file_with_one_record_per_line_at_every_byte() {
+    let mut doc = String::from("{\"Records\":[\n");
+    let mut spans = Vec::new();
+    for i in 0..3 {
+        if i > 0 {
+            doc.push_str(",\n");
+        }
+        spans.push((doc.len(), doc.len() + record(i).len()));
+        doc.push_str(&record(i));
+    }
+    doc.push_str("\n]}");
+    let complete_end = doc.len();
+    doc.push('\n');
+    check_every_cut(&doc, &spans, complete_end);
+}
+
+#[test]
 fn truncated_json_lines_at_every_byte() {
     let mut doc = String::new();
     let mut spans = Vec::new();

@@ -129,7 +129,7 @@ impl<'a> Walker<'a, '_> {
             }
             Err(failure) => {
                 let mode = self.guess_mode(first);
-                let failure = self.unclosed_line(failure, first, mode);
+                let failure = self.unclosed_line(failure, first, mode, shape);
                 let next = self.resume_after(failure, mode);
                 (mode, next)
             }
@@ -143,14 +143,15 @@ impl<'a> Walker<'a, '_> {
                 break;
             }
             later_values |= matches!(self.bytes[start], b'{' | b'[');
-            next = match self.top_value(start, false).1 {
+            let (shape, result) = self.top_value(start, false);
+            next = match result {
                 Ok(end) => {
                     later_values = true;
                     Some(end)
                 }
                 Err(mut failure) => {
                     failure.floor = failure.floor.max(start + 1);
-                    let failure = self.unclosed_line(failure, start, mode);
+                    let failure = self.unclosed_line(failure, start, mode, shape);
                     self.resume_after(failure, mode)
                 }
             };
@@ -192,14 +193,15 @@ impl<'a> Walker<'a, '_> {
     /// In JSON lines, a value that opens a bracket it never closes can swallow every later line
     /// and only fail at the end of the document. That is not a truncated document when lines
     /// follow the one the value started on: it is one bad line, and the lines after it are read.
-    fn unclosed_line(&self, failure: Failure, start: usize, mode: Mode) -> Failure {
+    /// A wrapper walked element by element (`{"Records":[` with one record per line) keeps its
+    /// truncation: its elements were read one by one, so nothing was swallowed.
+    fn unclosed_line(&self, failure: Failure, start: usize, mode: Mode, shape: Shape) -> Failure {
         let FailKind::Truncated = failure.kind else {
             return failure;
         };
-        let from = start.max(self.consumed);
-        let later_line = memchr(b'\n', &self.bytes[from..])
-            .is_some_and(|i| self.skip_ws(from + i + 1) < self.bytes.len());
-        if mode == Mode::Lines && later_line {
+        let later_line = memchr(b'\n', &self.bytes[start..])
+            .is_some_and(|i| self.skip_ws(start + i + 1) < self.bytes.len());
+        if mode == Mode::Lines && shape == Shape::Unknown && later_line {
             Failure {
                 floor: start + 1,
                 ..Failure::syntax("value not closed before the end of the document", start)
