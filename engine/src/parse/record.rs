@@ -3,8 +3,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::mem::take;
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::value::RawValue;
 
 use super::RecordErrorKind;
@@ -197,18 +200,6 @@ impl<'de> Record<'de> {
     }
 }
 
-impl<'de> Accept<'de> for Record<'de> {
-    fn map<A: MapAccess<'de>>(mut map: A) -> Result<Lenient<Self>, A::Error> {
-        let mut record = Record::default();
-        while let Some(Key(key)) = map.next_key::<Key<ElementKey>>()? {
-            if !record.read_field(key, &mut map)? {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(Lenient::Value(record))
-    }
-}
-
 /// One JSON value where a record may stand: an array element, a line, the whole document, or a
 /// record embedded in a string. It holds the record fields and the fields of every wrapper a
 /// record can come in, so that one pass tells what the value is.
@@ -224,7 +215,10 @@ pub(crate) struct Element<'a> {
     pub(crate) log_events: Option<&'a RawValue>,
     pub(crate) message_type: LStr<'a>,
     pub(crate) detail_type: LStr<'a>,
-    pub(crate) detail: Lenient<Record<'a>>,
+    /// What `detail` held. When it is an object, its fields are read into `record`: an envelope
+    /// has no record fields of its own, and one record per element keeps `Element` small enough
+    /// to move cheaply.
+    pub(crate) detail: Lenient<()>,
     pub(crate) cloudtrail_event: LStr<'a>,
     /// LookupEvents' string `ReadOnly`, used when the embedded record has no `readOnly`.
     pub(crate) lookup_read_only: Lenient<bool>,
@@ -289,7 +283,9 @@ impl<'de> Visitor<'de> for ElementVisitor {
                 ElementKey::LogEvents => el.log_events = Some(map.next_value()?),
                 ElementKey::MessageType => el.message_type = map.next_value()?,
                 ElementKey::DetailType => el.detail_type = map.next_value()?,
-                ElementKey::Detail => el.detail = map.next_value()?,
+                ElementKey::Detail => {
+                    el.detail = map.next_value_seed(DetailSeed(&mut el.record))?
+                }
                 ElementKey::CloudTrailEvent => el.cloudtrail_event = map.next_value()?,
                 ElementKey::LookupReadOnly => el.lookup_read_only = map.next_value()?,
                 ElementKey::Message => el.message = map.next_value()?,
@@ -303,6 +299,55 @@ impl<'de> Visitor<'de> for ElementVisitor {
             }
         }
         Ok(el)
+    }
+}
+
+/// Reads an envelope's `detail` object into the element's record.
+struct DetailSeed<'r, 'a>(&'r mut Record<'a>);
+
+impl<'de> DeserializeSeed<'de> for DetailSeed<'_, 'de> {
+    type Value = Lenient<()>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DetailSeed<'_, 'de> {
+    type Value = Lenient<()>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Lenient::Wrong(STRING))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Lenient::Wrong(BOOLEAN))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Lenient::Wrong(NUMBER))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Lenient::Wrong(NUMBER))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Lenient::Wrong(NUMBER))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Lenient::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        drain_seq(seq)?;
+        Ok(Lenient::Wrong(ARRAY))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<ElementKey>>()? {
+            if !self.0.read_field(key, &mut map)? {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(Lenient::Value(()))
     }
 }
 
@@ -388,13 +433,15 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
 impl<'a> Record<'a> {
     /// Validates the record into an event. `lookup_read_only` is the `ReadOnly` of a LookupEvents
     /// element, used when the record itself has no `readOnly`.
-    pub(crate) fn into_event(
-        self,
+    /// The strings are taken out of the record, which is left empty, so the record is never
+    /// copied as a whole.
+    pub(crate) fn take_event(
+        &mut self,
         lookup_read_only: Lenient<bool>,
     ) -> Result<Event<'a>, RecordErrorKind> {
-        let (time_field, time) = match self.event_time {
+        let (time_field, time) = match take(&mut self.event_time) {
             Lenient::Absent | Lenient::Null if !self.at_timestamp.is_absent() => {
-                ("@timestamp", self.at_timestamp)
+                ("@timestamp", take(&mut self.at_timestamp))
             }
             time => ("eventTime", time),
         };
@@ -403,20 +450,22 @@ impl<'a> Record<'a> {
             value: truncate(&time, 64),
             error,
         })?;
-        let event_source = required("eventSource", self.event_source)?;
-        let event_name = required("eventName", self.event_name)?;
-        let aws_region = required("awsRegion", self.aws_region)?;
-        let event_id = optional("eventID", self.event_id)?;
-        let recipient_account_id = optional("recipientAccountId", self.recipient_account_id)?;
-        let event_type = optional("eventType", self.event_type)?;
-        let error_code = optional("errorCode", self.error_code)?.filter(|code| !code.is_empty());
-        let user_agent = optional("userAgent", self.user_agent)?;
-        let source_ip_address = optional("sourceIPAddress", self.source_ip_address)?;
-        let read_only = match self.read_only {
+        let event_source = required("eventSource", take(&mut self.event_source))?;
+        let event_name = required("eventName", take(&mut self.event_name))?;
+        let aws_region = required("awsRegion", take(&mut self.aws_region))?;
+        let event_id = optional("eventID", take(&mut self.event_id))?;
+        let recipient_account_id =
+            optional("recipientAccountId", take(&mut self.recipient_account_id))?;
+        let event_type = optional("eventType", take(&mut self.event_type))?;
+        let error_code =
+            optional("errorCode", take(&mut self.error_code))?.filter(|code| !code.is_empty());
+        let user_agent = optional("userAgent", take(&mut self.user_agent))?;
+        let source_ip_address = optional("sourceIPAddress", take(&mut self.source_ip_address))?;
+        let read_only = match take(&mut self.read_only) {
             Lenient::Absent | Lenient::Null => optional_bool("ReadOnly", lookup_read_only)?,
             read_only => optional_bool("readOnly", read_only)?,
         };
-        let category = match self.event_category {
+        let category = match take(&mut self.event_category) {
             Lenient::Value(category) => match &*category {
                 "Management" => EventCategory::Management,
                 "Data" => EventCategory::Data,
@@ -425,7 +474,7 @@ impl<'a> Record<'a> {
             },
             Lenient::Absent | Lenient::Null => {
                 // Records older than eventVersion 1.07 have no eventCategory.
-                match optional_bool("managementEvent", self.management_event)? {
+                match optional_bool("managementEvent", take(&mut self.management_event))? {
                     Some(false) => EventCategory::Data,
                     Some(true) | None => EventCategory::Management,
                 }
@@ -438,7 +487,7 @@ impl<'a> Record<'a> {
                 });
             }
         };
-        let user_identity = match self.user_identity {
+        let user_identity = match take(&mut self.user_identity) {
             Lenient::Value(id) => UserIdentity {
                 identity_type: optional("userIdentity.type", id.identity_type)?,
                 arn: optional("userIdentity.arn", id.arn)?,

@@ -2,6 +2,7 @@
 //! time with serde_json, and decides where to resume after bytes that do not parse.
 
 use std::borrow::Cow;
+use std::mem::take;
 
 use memchr::{memchr, memchr_iter, memmem};
 use serde::Deserialize;
@@ -260,7 +261,7 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn top_object(&mut self, at: usize, first: bool) -> (Shape, Result<usize, Failure>) {
-        let (element, end) = match self.parse_at::<Element<'a>>(at) {
+        let (mut element, end) = match self.parse_at::<Element<'a>>(at) {
             Ok(parsed) => parsed,
             Err(mut failure) => {
                 failure.floor = at + 1;
@@ -272,7 +273,7 @@ impl<'a> Walker<'a, '_> {
             self.consumed = end;
             return (Shape::Unknown, Ok(end));
         };
-        let result = self.handle(element, text, at, Level::Top { defer: first });
+        let result = self.handle(&mut element, text, at, Level::Top { defer: first });
         self.consumed = self.consumed.max(end);
         match result {
             Ok(shape) => (shape, Ok(end)),
@@ -316,11 +317,11 @@ impl<'a> Walker<'a, '_> {
         }
         loop {
             match self.parse_at::<Element<'a>>(at) {
-                Ok((element, end)) => {
+                Ok((mut element, end)) => {
                     match self.value_text(at, end) {
                         Some(text) => {
                             // Array elements never walk nested arrays, so this cannot fail.
-                            let _ = self.handle(element, text, at, Level::Element);
+                            let _ = self.handle(&mut element, text, at, Level::Element);
                         }
                         None => self.emit_error(at, RecordErrorKind::InvalidUtf8),
                     }
@@ -425,7 +426,7 @@ impl<'a> Walker<'a, '_> {
     /// Reports what one parsed value holds.
     fn handle<'x>(
         &mut self,
-        element: Element<'x>,
+        element: &mut Element<'x>,
         text: &'x str,
         at: usize,
         level: Level,
@@ -476,44 +477,46 @@ impl<'a> Walker<'a, '_> {
             return Ok(Shape::Envelope);
         }
         if let Level::Embedded { read_only } = level {
-            self.emit_record(element.record, Ok(text), at, read_only);
+            self.emit_record(&mut element.record, Ok(text), at, read_only);
             return Ok(Shape::Record);
         }
         if !element.cloudtrail_event.is_absent() {
             let read_only = element.lookup_read_only;
-            self.embedded(element.cloudtrail_event, "CloudTrailEvent", read_only, at);
+            let json = take(&mut element.cloudtrail_event);
+            self.embedded(json, "CloudTrailEvent", read_only, at);
             return Ok(Shape::Lookup);
         }
         if !element.message.is_absent() && !element.record.any_key {
-            self.embedded(element.message, "message", Lenient::Absent, at);
+            self.embedded(take(&mut element.message), "message", Lenient::Absent, at);
             return Ok(Shape::CloudWatch);
         }
-        self.emit_record(element.record, Ok(text), at, element.lookup_read_only);
+        let read_only = element.lookup_read_only;
+        self.emit_record(&mut element.record, Ok(text), at, read_only);
         Ok(Shape::Record)
     }
 
     /// An EventBridge envelope: the record is its `detail`.
-    fn envelope<'x>(&mut self, element: Element<'x>, text: &'x str, at: usize) {
-        let detail_type = match element.detail_type {
+    fn envelope<'x>(&mut self, element: &mut Element<'x>, text: &'x str, at: usize) {
+        let detail_type = match &element.detail_type {
             Lenient::Value(detail_type) => detail_type,
-            other => return self.emit_error(at, field_error("detail-type", STRING, &other)),
+            other => return self.emit_error(at, field_error("detail-type", STRING, other)),
         };
         // "AWS API Call via CloudTrail", "AWS Insight via CloudTrail", ...; matched loosely
         // because copies of the documentation spell the prefix differently.
-        if !contains_ignore_ascii_case(&detail_type, "via cloudtrail") {
-            let detail_type = truncate(&detail_type, 64);
+        if !contains_ignore_ascii_case(detail_type, "via cloudtrail") {
+            let detail_type = truncate(detail_type, 64);
             return self.emit_error(at, RecordErrorKind::UnsupportedEnvelope { detail_type });
         }
         match element.detail {
-            Lenient::Value(record) => {
+            Lenient::Value(()) => {
                 // Only an Insights record needs its text, so only then is the envelope read a
                 // second time to find where `detail` is.
-                let detail = if record.kind() == RecordKind::Insight {
+                let detail = if element.record.kind() == RecordKind::Insight {
                     detail_text(text)
                 } else {
                     Ok(text)
                 };
-                self.emit_record(record, detail, at, Lenient::Absent);
+                self.emit_record(&mut element.record, detail, at, Lenient::Absent);
             }
             other => self.emit_error(at, field_error("detail", OBJECT, &other)),
         }
@@ -532,9 +535,9 @@ impl<'a> Walker<'a, '_> {
             other => return self.emit_error(at, field_error(field, STRING, &other)),
         };
         match serde_json::from_str::<Element<'_>>(&json) {
-            Ok(element) => {
+            Ok(mut element) => {
                 // Embedded values never walk arrays, so this cannot fail.
-                let _ = self.handle(element, &json, at, Level::Embedded { read_only });
+                let _ = self.handle(&mut element, &json, at, Level::Embedded { read_only });
             }
             Err(error) => {
                 let message = error_message(&error);
@@ -571,7 +574,7 @@ impl<'a> Walker<'a, '_> {
 
     fn emit_record<'x>(
         &mut self,
-        record: Record<'x>,
+        record: &mut Record<'x>,
         json: Result<&'x str, RecordErrorKind>,
         at: usize,
         read_only: Lenient<bool>,
@@ -586,7 +589,7 @@ impl<'a> Walker<'a, '_> {
                 Err(kind) => ParsedItem::Error(RecordError { location, kind }),
             },
             RecordKind::Aggregated => ParsedItem::Aggregated { location },
-            RecordKind::Event => match record.into_event(read_only) {
+            RecordKind::Event => match record.take_event(read_only) {
                 Ok(event) => ParsedItem::Event { event, location },
                 Err(kind) => ParsedItem::Error(RecordError { location, kind }),
             },
