@@ -1,7 +1,7 @@
 //! Field types that never fail on a JSON type mismatch.
 //!
 //! A record is deserialized in one pass into a struct of these. A field with the wrong JSON type
-//! is drained with [`IgnoredAny`] and remembered as [`Lenient::Wrong`], so the deserializer stays
+//! is drained with [`Skip`] and remembered as [`Lenient::Wrong`], so the deserializer stays
 //! in step with the bytes and the next record can be read; whether the mismatch matters is decided
 //! afterwards, when the record is validated.
 
@@ -68,13 +68,62 @@ pub(crate) trait Accept<'de>: Sized {
 }
 
 pub(crate) fn drain_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
-    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    while map.next_entry::<IgnoredAny, Skip>()?.is_some() {}
     Ok(())
 }
 
 pub(crate) fn drain_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
-    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    while seq.next_element::<Skip>()?.is_some() {}
     Ok(())
+}
+
+/// Skips any value, like [`IgnoredAny`], but nested objects and arrays recurse on the stack.
+///
+/// serde_json skips an [`IgnoredAny`] container without recursion, keeping the stack of open
+/// containers in its deserializer's scratch buffer. The walk creates one deserializer per record,
+/// so that buffer was allocated again for nearly every record (`requestParameters` nests). The
+/// recursion here is bounded by serde_json's recursion limit, which turns absurd nesting into an
+/// error for the record instead of a stack overflow.
+pub(crate) struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SkipVisitor)
+    }
+}
+
+struct SkipVisitor;
+
+impl<'de> Visitor<'de> for SkipVisitor {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Skip, A::Error> {
+        drain_map(map).map(|()| Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Skip, A::Error> {
+        drain_seq(seq).map(|()| Skip)
+    }
 }
 
 impl<'de> Accept<'de> for Cow<'de, str> {

@@ -180,9 +180,6 @@ pub enum RecordErrorKind {
         /// The JSON type found.
         found: &'static str,
     },
-    /// A value holds bytes that are not UTF-8 (JSON text must be UTF-8). The value is skipped.
-    #[error("invalid UTF-8")]
-    InvalidUtf8,
     /// An EventBridge envelope whose `detail-type` does not say it came from CloudTrail, so its
     /// `detail` is not a CloudTrail record.
     #[error("EventBridge event {detail_type:?} does not carry a CloudTrail record")]

@@ -5,14 +5,12 @@ use std::borrow::Cow;
 use std::fmt;
 use std::mem::take;
 
-use serde::de::{
-    Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::RecordErrorKind;
 use super::lenient::{
-    ARRAY, Accept, BOOLEAN, Key, KeySet, LStr, Lenient, NULL, NUMBER, STRING, drain_seq,
+    ARRAY, Accept, BOOLEAN, Key, KeySet, LStr, Lenient, NULL, NUMBER, STRING, Skip, drain_seq,
 };
 use crate::event::{Event, EventCategory, UserIdentity};
 use crate::time::Timestamp;
@@ -59,7 +57,7 @@ impl<'de> Accept<'de> for Identity<'de> {
                 IdentityKey::AccountId => id.account_id = map.next_value()?,
                 IdentityKey::InvokedBy => id.invoked_by = map.next_value()?,
                 IdentityKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -175,7 +173,7 @@ impl<'de> Record<'de> {
     ) -> Result<bool, A::Error> {
         match key {
             ElementKey::EventVersion => {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Skip>()?;
             }
             ElementKey::EventTime => self.event_time = map.next_value()?,
             ElementKey::AtTimestamp => self.at_timestamp = map.next_value()?,
@@ -291,10 +289,10 @@ impl<'de> Visitor<'de> for ElementVisitor {
                 ElementKey::Message => el.message = map.next_value()?,
                 ElementKey::DigestMarker => {
                     el.digest_marker = true;
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value::<Skip>()?;
                 }
             }
         }
@@ -344,7 +342,7 @@ impl<'de> Visitor<'de> for DetailSeed<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         while let Some(Key(key)) = map.next_key::<Key<ElementKey>>()? {
             if !self.0.read_field(key, &mut map)? {
-                map.next_value::<IgnoredAny>()?;
+                map.next_value::<Skip>()?;
             }
         }
         Ok(Lenient::Value(()))

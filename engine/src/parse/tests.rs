@@ -867,71 +867,85 @@ fn no_record_to_resync_to_stops_with_one_error() {
 
 #[test]
 fn invalid_utf8_inside_a_record() {
-    // In a skipped field: the record is structurally fine, but not text.
-    let (doc, _) = corrupt_second_of_four(|r| r.replacen("i-1", "i-\u{1}", 1));
-    let mut bytes = doc.into_bytes();
-    let pos = bytes.iter().position(|&b| b == 1).unwrap();
-    bytes[pos] = 0xFF;
-    let (_, items) = collect(&bytes);
-    assert_eq!(
-        summary(&items),
-        ["id-0", "error: invalid UTF-8", "id-2", "id-3"]
-    );
-
-    // In a field the engine reads: serde_json rejects it, and the walk resyncs.
-    let (doc, _) = corrupt_second_of_four(|r| r.replacen("aws-cli", "aws\u{1}cli", 1));
-    let mut bytes = doc.into_bytes();
-    let pos = bytes.iter().position(|&b| b == 1).unwrap();
-    bytes[pos] = 0xC3;
-    let (_, items) = collect(&bytes);
-    assert_eq!(summary(&items)[0], "id-0");
-    assert!(matches!(
-        &items[1],
-        Item::Error(RecordError {
-            kind: RecordErrorKind::Syntax {
-                resumed_at: Some(_),
-                ..
-            },
-            ..
-        })
-    ));
-    assert_eq!(summary(&items)[2..], ["id-2", "id-3"]);
+    // serde_json checks every string it reads in a document that is not valid UTF-8, so bad
+    // bytes in a skipped field and in a field the engine reads both end the record with a syntax
+    // error, and the walk resyncs at the next record.
+    for (needle, bad) in [("i-1", "i-\u{1}"), ("aws-cli", "aws\u{1}cli")] {
+        for byte in [0xFF, 0xC3, 0x80] {
+            let (doc, spans) = corrupt_second_of_four(|r| r.replacen(needle, bad, 1));
+            let mut bytes = doc.into_bytes();
+            let pos = bytes.iter().position(|&b| b == 1).unwrap();
+            bytes[pos] = byte;
+            let (_, items) = collect(&bytes);
+            assert_eq!(summary(&items)[0], "id-0");
+            match &items[1] {
+                Item::Error(RecordError {
+                    location,
+                    kind:
+                        RecordErrorKind::Syntax {
+                            message,
+                            resumed_at,
+                        },
+                }) => {
+                    assert_eq!(message, "invalid unicode code point");
+                    assert!((spans[1].0..=pos + 1).contains(&(location.byte_offset as usize)));
+                    assert_eq!(*resumed_at, Some(spans[2].0 as u64));
+                }
+                other => panic!("{needle} {byte:x}: {other:#?}"),
+            }
+            assert_eq!(summary(&items)[2..], ["id-2", "id-3"]);
+        }
+    }
 }
 
 #[test]
 fn deep_nesting_never_overflows_the_stack() {
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    // Skipped fields are skipped without recursion, so the record is fine.
-    let doc = record(0).replacen("\"maxResults\":5", &format!("\"maxResults\":{deep}"), 1);
-    assert_eq!(summary(&collect(&doc).1), ["id-0"]);
-    // As a whole document: an array whose one element is not a record.
-    let (format, items) = collect(&deep);
-    assert_eq!(format, DocumentFormat::JsonArray);
-    assert!(matches!(
-        only_error(&items),
-        RecordErrorKind::NotAnObject { found: "array" }
-    ));
-    // Unbalanced: the document ends inside it.
-    let (_, items) = collect("[".repeat(100_000));
-    assert_eq!(*only_error(&items), RecordErrorKind::Truncated);
-    // In a field the engine reads, and in an embedded record.
-    let doc = record(0).replacen("\"aws-cli/2.13.0\"", &deep, 1);
-    assert!(matches!(
-        only_error(&collect(&doc).1),
-        RecordErrorKind::WrongType {
-            field: "userAgent",
-            found: "array",
-            ..
+    // In a skipped field: serde_json's recursion limit makes the record an error, and the next
+    // record is found.
+    let bad = record(1).replacen("\"maxResults\":5", &format!("\"maxResults\":{deep}"), 1);
+    let (doc, spans) = records_doc(&[record(0), bad, record(2)]);
+    let (_, items) = collect(&doc);
+    assert_eq!(
+        summary(&items),
+        [
+            "id-0".to_owned(),
+            format!(
+                "error: invalid JSON: recursion limit exceeded; resumed at byte {}",
+                spans[2].0
+            ),
+            "id-2".to_owned()
+        ]
+    );
+    let recursion_error = |doc: &str| {
+        let (_, items) = collect(doc);
+        match only_error(&items) {
+            RecordErrorKind::Syntax {
+                message,
+                resumed_at: None,
+            } => {
+                assert_eq!(message, "recursion limit exceeded")
+            }
+            other => panic!("{other:?}"),
         }
-    ));
+    };
+    // As a whole document, balanced or not.
+    assert_eq!(collect(&deep).0, DocumentFormat::JsonArray);
+    recursion_error(&deep);
+    recursion_error(&"[".repeat(100_000));
+    // In a field the engine reads.
+    recursion_error(&record(0).replacen("\"aws-cli/2.13.0\"", &deep, 1));
+    // Objects, in a Records array and in an embedded record.
     let nested_objects = format!("{}1{}", "{\"a\":".repeat(100_000), "}".repeat(100_000));
+    recursion_error(&format!("{{\"Records\":[{nested_objects}]}}"));
     let lookup = json!({ "Events": [{ "CloudTrailEvent": nested_objects }] }).to_string();
     assert_eq!(
         *only_error(&collect(&lookup).1),
-        RecordErrorKind::Missing { field: "eventTime" }
+        RecordErrorKind::EmbeddedJson {
+            field: "CloudTrailEvent",
+            message: "recursion limit exceeded".to_owned()
+        }
     );
-    let doc = format!("{{\"Records\":[{nested_objects}]}}");
-    assert!(!collect(&doc).1.is_empty());
 }
 
 #[test]

@@ -269,7 +269,7 @@ impl<'a> Walker<'a, '_> {
             }
         };
         let Some(text) = self.value_text(at, end) else {
-            self.emit_error(at, RecordErrorKind::InvalidUtf8);
+            self.emit_error(at, invalid_utf8(end));
             self.consumed = end;
             return (Shape::Unknown, Ok(end));
         };
@@ -323,7 +323,7 @@ impl<'a> Walker<'a, '_> {
                             // Array elements never walk nested arrays, so this cannot fail.
                             let _ = self.handle(&mut element, text, at, Level::Element);
                         }
-                        None => self.emit_error(at, RecordErrorKind::InvalidUtf8),
+                        None => self.emit_error(at, invalid_utf8(end)),
                     }
                     self.consumed = end;
                     at = end;
@@ -688,6 +688,16 @@ impl Failure {
             at,
             floor: at,
         }
+    }
+}
+
+/// A parsed value whose text is not UTF-8. serde_json checks every string of a document that is
+/// not valid UTF-8 and reports bad bytes as a syntax error, and outside strings a value that
+/// parsed is ASCII, so this is a safety net rather than an expected outcome.
+fn invalid_utf8(end: usize) -> RecordErrorKind {
+    RecordErrorKind::Syntax {
+        message: "invalid UTF-8".to_owned(),
+        resumed_at: Some(end as u64),
     }
 }
 
