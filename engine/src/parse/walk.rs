@@ -623,19 +623,25 @@ impl<'a> Walker<'a, '_> {
 
     /// Parses one value starting at `at` (not whitespace). Returns it and the offset after it.
     fn parse_at<T: Deserialize<'a>>(&self, at: usize) -> Result<(T, usize), Failure> {
-        let (result, used) = match self.text.and_then(|text| text.get(at..)) {
-            Some(rest) => {
-                let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<T>();
-                (stream.next(), stream.byte_offset())
-            }
-            None => {
-                let mut stream =
-                    serde_json::Deserializer::from_slice(&self.bytes[at..]).into_iter::<T>();
-                (stream.next(), stream.byte_offset())
-            }
-        };
-        match result {
-            Some(Ok(value)) => Ok((value, at + used)),
+        match self.text.and_then(|text| text.get(at..)) {
+            Some(rest) => self.next_value(serde_json::Deserializer::from_str(rest).into_iter(), at),
+            None => self.next_value(
+                serde_json::Deserializer::from_slice(&self.bytes[at..]).into_iter(),
+                at,
+            ),
+        }
+    }
+
+    // Inlined so the value is written once into the caller's result instead of being copied
+    // through intermediate tuples: an Element is several hundred bytes.
+    #[inline(always)]
+    fn next_value<R: serde_json::de::Read<'a>, T: Deserialize<'a>>(
+        &self,
+        mut stream: serde_json::StreamDeserializer<'a, R, T>,
+        at: usize,
+    ) -> Result<(T, usize), Failure> {
+        match stream.next() {
+            Some(Ok(value)) => Ok((value, at + stream.byte_offset())),
             Some(Err(error)) => Err(self.failure(&error, at)),
             None => Err(Failure::truncated(self.bytes.len())),
         }
