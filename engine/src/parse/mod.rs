@@ -4,13 +4,17 @@
 //! callback, in document order. It never panics and never stops at the first bad record: a record
 //! with wrong types or missing fields becomes a [`RecordError`] and the next record is read; a JSON
 //! syntax error is reported with its byte offset and reading resumes at the next record boundary it
-//! can find (see `docs/architecture.md`).
+//! can find (see `docs/parsing.md`).
 
 use std::borrow::Cow;
 use std::fmt;
 
 use crate::event::Event;
 use crate::time::TimeError;
+
+mod lenient;
+mod record;
+mod walk;
 
 /// Where in a document a record or an error is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -31,6 +35,11 @@ impl fmt::Display for Location {
 
 /// One item found in a document.
 #[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "items are handed to a callback one at a time, never stored in bulk; boxing the \
+              event would cost an allocation per record"
+)]
 pub enum ParsedItem<'a> {
     /// An API call, console action, sign-in, service or network event.
     Event {
@@ -171,6 +180,13 @@ pub enum RecordErrorKind {
         /// The JSON type found.
         found: &'static str,
     },
+    /// An EventBridge envelope whose `detail-type` does not say it came from CloudTrail, so its
+    /// `detail` is not a CloudTrail record.
+    #[error("EventBridge event {detail_type:?} does not carry a CloudTrail record")]
+    UnsupportedEnvelope {
+        /// The envelope's `detail-type`, cut to at most 64 bytes.
+        detail_type: String,
+    },
 }
 
 /// Parses one whole, decompressed document and reports every item to `on_item`, in document
@@ -179,8 +195,10 @@ pub fn parse_document(
     bytes: &[u8],
     on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>),
 ) -> DocumentSummary {
-    let _ = (bytes, on_item);
     DocumentSummary {
-        format: DocumentFormat::Unknown,
+        format: walk::run(bytes, on_item),
     }
 }
+
+#[cfg(test)]
+mod tests;
