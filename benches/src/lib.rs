@@ -18,7 +18,7 @@ impl Rng {
     }
 
     /// The next 31 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
@@ -28,7 +28,7 @@ impl Rng {
 
     /// A value in `0..n`.
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.next_u64() % n.max(1)
     }
 }
 
@@ -77,19 +77,23 @@ pub fn events(events: usize, days: i64, apis: usize, seed: u64) -> Vec<OwnedEven
             OwnedEvent {
                 id: format!(
                     "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
-                    rng.next(),
+                    rng.next_u64(),
                     i & 0xffff,
                     rng.below(4096),
                     rng.below(4096),
-                    rng.next() << 16 | rng.below(65536)
+                    rng.next_u64() << 16 | rng.below(65536)
                 ),
                 seconds: start + (i as i64 * span) / events as i64,
                 source: format!("service{}.amazonaws.com", api % 23),
                 name: format!(
                     "{}Thing{api}",
-                    if api % 5 == 0 { "Put" } else { "Describe" }
+                    if api.is_multiple_of(5) {
+                        "Put"
+                    } else {
+                        "Describe"
+                    }
                 ),
-                read_only: api % 5 != 0,
+                read_only: !api.is_multiple_of(5),
                 error: (rng.below(100) < 6).then_some("AccessDenied"),
                 arn: format!(
                     "arn:aws:sts::111122223333:assumed-role/Role{}/session-{}",
