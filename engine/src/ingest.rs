@@ -318,6 +318,11 @@ impl EventBatch {
         self.events.len()
     }
 
+    /// The earliest event minute of the document, analysed or not.
+    pub fn first_minute(&self) -> Option<Minute> {
+        self.spans.iter().map(|s| s.first).min()
+    }
+
     /// The minutes of the analysed events, in document order.
     pub fn event_minutes(&self) -> impl Iterator<Item = Minute> + '_ {
         self.events.iter().map(|e| e.minute)

@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use trailsight_engine::event::ReadOnlyFallback;
+use trailsight_engine::parse::DocumentFormat;
 use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, EventCategory, InsightRecord, InsightType};
 
@@ -263,6 +264,10 @@ fn report_file_errors(
 ) -> io::Result<()> {
     if let Some(error) = &outcome.load_error {
         writeln!(err, "trailsight: error: {}: {error}", outcome.source)?;
+    }
+    let batch = &outcome.batch;
+    if outcome.format() == DocumentFormat::Unknown && batch.errors.is_empty() && outcome.document_bytes > 0 {
+        writeln!(err, "trailsight: warning: {}: not a CloudTrail document; nothing read from it", outcome.source)?;
     }
     let errors = outcome.record_errors();
     for error in errors.iter().take(limit) {

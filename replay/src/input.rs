@@ -2,11 +2,11 @@
 //! `aws s3 sync` copy of `AWSLogs/`, organization trails included), and standard input; plain or
 //! gzip-compressed.
 //!
-//! Files are processed in a fixed order, whatever order the paths were given in: files without
-//! a CloudTrail delivery timestamp in their name first, by path, then CloudTrail files by
-//! delivery time (the `YYYYMMDDTHHmmZ` in `<acct>_CloudTrail_<region>_<time>_<id>.json.gz`),
-//! then path. Delivery order is the order CloudTrail wrote them, so event time only moves
-//! forward across files except for the few records CloudTrail delivers late.
+//! Discovery lists files in a fixed order, whatever order the paths were given in; the pipeline
+//! then counts them in time order (see `pipeline::run`): CloudTrail files by their delivery time
+//! (the `YYYYMMDDTHHmmZ` in `<acct>_CloudTrail_<region>_<time>_<id>.json.gz`), which is the
+//! order CloudTrail wrote them, so event time only moves forward across files except for the
+//! few records CloudTrail delivers late.
 
 use std::collections::BTreeMap;
 use std::fmt;

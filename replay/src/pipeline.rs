@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use trailsight_engine::parse::{DocumentFormat, RecordError};
+use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
 use crate::input::{InputFile, Loaded, Source, load};
@@ -19,7 +20,7 @@ pub struct FileOutcome {
     /// The file.
     pub source: Source,
     /// CloudTrail's delivery time from its name.
-    pub delivered: Option<trailsight_engine::time::Minute>,
+    pub delivered: Option<Minute>,
     /// Bytes read from storage.
     pub stored_bytes: u64,
     /// Bytes of the decompressed document.
@@ -46,8 +47,20 @@ impl FileOutcome {
 /// thread busy, few enough that memory stays a handful of decompressed files.
 const FILES_PER_THREAD_IN_FLIGHT: usize = 4;
 
+/// One step of the run, in counting order.
+enum Step<'f> {
+    /// A CloudTrail file, parsed when its turn comes.
+    Stamped(&'f InputFile),
+    /// A file without a delivery time, parsed up front to find where it belongs.
+    Held(Box<FileOutcome>),
+}
+
 /// Runs every file through `detector`, calling `on_file` after each one is counted with the
 /// records that became known. `threads` is the number of parse threads.
+///
+/// Files are counted in time order: CloudTrail files by the delivery time in their name, other
+/// files (exports, `lookup-events` output, JSON lines) by their earliest event, which needs them
+/// parsed first; ties by path. Each file is read whole into memory.
 pub fn run(
     files: &[InputFile],
     detector: &mut Detector,
@@ -61,22 +74,39 @@ pub fn run(
         .build()
         .expect("a thread pool");
     let options = detector.ingest_options().clone();
+    let steps = order(files, &pool, &options);
     let chunk = threads * FILES_PER_THREAD_IN_FLIGHT;
     let (sender, receiver) = mpsc::sync_channel::<Vec<FileOutcome>>(1);
+    let (pool, options) = (&pool, &options);
     thread::scope(|scope| {
-        scope.spawn(|| {
-            for files in files.chunks(chunk) {
-                let outcomes: Vec<FileOutcome> = pool.install(|| {
-                    files
-                        .par_iter()
-                        .map(|file| parse_file(file, &options))
-                        .collect()
-                });
-                if sender.send(outcomes).is_err() {
+        // The producer owns the sender, so the channel closes when it is done.
+        scope.spawn(move || {
+            let mut pending: Vec<&InputFile> = Vec::with_capacity(chunk);
+            let parse = |pending: &mut Vec<&InputFile>| -> Vec<FileOutcome> {
+                let outcomes = pool.install(|| pending.par_iter().map(|f| parse_file(f, options)).collect());
+                pending.clear();
+                outcomes
+            };
+            for step in steps {
+                let ready = match step {
+                    Step::Stamped(file) => {
+                        pending.push(file);
+                        if pending.len() < chunk {
+                            continue;
+                        }
+                        parse(&mut pending)
+                    }
+                    Step::Held(outcome) => {
+                        let mut ready = parse(&mut pending);
+                        ready.push(*outcome);
+                        ready
+                    }
+                };
+                if sender.send(ready).is_err() {
                     return;
                 }
             }
-            drop(sender);
+            let _ = sender.send(parse(&mut pending));
         });
         let mut records = Vec::new();
         for outcomes in receiver {
@@ -87,6 +117,19 @@ pub fn run(
             }
         }
     });
+}
+
+/// The counting order of `files`; see [`run`].
+fn order<'f>(files: &'f [InputFile], pool: &rayon::ThreadPool, options: &IngestOptions) -> Vec<Step<'f>> {
+    let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) = files.iter().partition(|f| f.delivered.is_some());
+    let held: Vec<FileOutcome> = pool.install(|| unstamped.par_iter().map(|f| parse_file(f, options)).collect());
+    let mut keyed: Vec<(Option<Minute>, Source, Step<'f>)> = stamped
+        .into_iter()
+        .map(|f| (f.delivered, f.source.clone(), Step::Stamped(f)))
+        .chain(held.into_iter().map(|o| (o.batch.first_minute(), o.source.clone(), Step::Held(Box::new(o)))))
+        .collect();
+    keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    keyed.into_iter().map(|(_, _, step)| step).collect()
 }
 
 /// Loads and parses one file.

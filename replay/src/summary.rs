@@ -195,7 +195,7 @@ impl Summary {
     pub fn print(&self, out: &mut impl Write) -> io::Result<()> {
         let f = &self.files;
         let skipped: u64 = f.skipped.values().sum();
-        let mut line = format!("trailsight: {} files read", n(f.read));
+        let mut line = format!("trailsight: {} read", count(f.read, "file", "files"));
         if skipped > 0 {
             let reasons: Vec<String> = f
                 .skipped
@@ -270,8 +270,8 @@ impl Summary {
         }
         let s = &self.state;
         let mut line = format!(
-            "trailsight: {} account-regions, {} series",
-            n(s.partitions as u64),
+            "trailsight: {}, {} series",
+            count(s.partitions as u64, "account-region", "account-regions"),
             n(s.series as u64)
         );
         if let Some(lag) = &self.delivery_lag_minutes {
@@ -314,7 +314,7 @@ impl Summary {
             )?;
         }
         if let Some(files) = self.output_files {
-            writeln!(out, "trailsight: wrote {} Insights files", n(files))?;
+            writeln!(out, "trailsight: wrote {}", count(files, "Insights file", "Insights files"))?;
         }
         let rate = if self.seconds > 0.0 {
             r.total as f64 / self.seconds
@@ -329,6 +329,11 @@ impl Summary {
             f.document_bytes as f64 / 1e6 / self.seconds.max(1e-9)
         )
     }
+}
+
+/// `1 file`, `2 files`, `1,234 files`.
+fn count(value: u64, one: &str, many: &str) -> String {
+    format!("{} {}", n(value), if value == 1 { one } else { many })
 }
 
 /// `1234567` → `1,234,567`.

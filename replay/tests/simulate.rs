@@ -93,7 +93,8 @@ fn read_trail(root: &Path) -> Trail {
     for (path, bytes) in tree(root) {
         let key = path.to_str().unwrap().replace('\\', "/");
         if key == "labels.json" {
-            trail.labels = serde_json::from_slice(&bytes).unwrap();
+            let file: Value = serde_json::from_slice(&bytes).unwrap();
+            trail.labels = file["labels"].clone();
             continue;
         }
         let parts: Vec<&str> = key.split('/').collect();

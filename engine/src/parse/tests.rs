@@ -1347,7 +1347,8 @@ fn empty_unknown_and_bom() {
     assert_eq!(collect("").0, DocumentFormat::Empty);
     assert_eq!(collect(" \n\t\r\n").0, DocumentFormat::Empty);
     assert_eq!(collect("\u{feff}").0, DocumentFormat::Empty);
-    for doc in [r#"{"hello":"world"}"#, "42", "\"text\"", "null"] {
+    let labels = r#"[{"id":"a1","kind":"rare_burst","start":"2024-03-12T18:01:00Z"},{"id":"a2"}]"#;
+    for doc in [r#"{"hello":"world"}"#, "42", "\"text\"", "null", labels] {
         let (format, items) = collect(doc);
         assert_eq!(format, DocumentFormat::Unknown, "{doc}");
         assert!(items.is_empty(), "{doc}");

@@ -255,8 +255,38 @@ impl<'a> Walker<'a, '_> {
                 }
                 None => self.top_object(at, first),
             },
+            b'[' if first && self.starts_with_foreign_object(at) => {
+                // Some other tool's JSON (a label file, a config) next to the trail: not a
+                // CloudTrail document, rather than one bad record per element.
+                match self.parse_at::<IgnoredAny>(at) {
+                    Ok((_, end)) => (Shape::Unknown, Ok(end)),
+                    Err(failure) => (Shape::Unknown, Err(failure)),
+                }
+            }
             b'[' => (Shape::Array, self.walk_array(at)),
             _ => self.top_object(at, first),
+        }
+    }
+
+    /// Whether the array at `open` starts with an object that has no key of a CloudTrail record
+    /// or of any wrapper of one.
+    fn starts_with_foreign_object(&self, open: usize) -> bool {
+        let first = self.skip_ws(open + 1);
+        if self.bytes.get(first) != Some(&b'{') {
+            return false;
+        }
+        match self.parse_at::<Element<'a>>(first) {
+            Ok((element, _)) => {
+                !element.record.any_key
+                    && element.detail_type.is_absent()
+                    && element.cloudtrail_event.is_absent()
+                    && element.message.is_absent()
+                    && element.records.is_none()
+                    && element.events.is_none()
+                    && element.log_events.is_none()
+                    && element.message_type.is_absent()
+            }
+            Err(_) => false,
         }
     }
 

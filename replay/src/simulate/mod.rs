@@ -6,7 +6,7 @@
 //!   gzip (header mtime 0) of compact `{"Records":[...]}`;
 //! - hourly digest files, `AWSLogs/<account>/CloudTrail-Digest/<region>/YYYY/MM/DD/<account>_CloudTrail-Digest_<region>_management-events_<home region>_<YYYYMMDDTHHmmssZ>.json.gz`,
 //!   chained by real SHA-256 hashes (signatures are random);
-//! - `labels.json`, the injected anomalies (see [`Label`]).
+//! - `labels.json`, the simulation's arguments and the injected anomalies (see [`LabelsFile`]).
 //!
 //! The bytes written depend on the arguments only, never on `--threads`: the run is cut into
 //! (account, region, day) units, each generated from its own seed derived from `--seed` and its
@@ -201,6 +201,34 @@ pub struct Label {
     pub calls: u64,
 }
 
+/// `labels.json`: how the trail was made and the anomalies injected into it.
+#[derive(Debug, Serialize)]
+pub struct LabelsFile<'a> {
+    /// The arguments that produced the trail.
+    pub simulation: Simulation,
+    /// The injected anomalies.
+    pub labels: &'a [Label],
+}
+
+/// The arguments of a simulation, as recorded in `labels.json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Simulation {
+    /// `--seed`.
+    pub seed: u64,
+    /// `--days`.
+    pub days: f64,
+    /// `--scale`.
+    pub scale: f64,
+    /// `--start`.
+    pub start: String,
+    /// Account ids.
+    pub accounts: Vec<String>,
+    /// Regions.
+    pub regions: Vec<String>,
+    /// Whether anomalies were injected.
+    pub anomalies: bool,
+}
+
 /// What a run wrote.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -371,7 +399,21 @@ pub fn run(args: &SimulateArgs) -> Result<SimulateReport> {
         .flatten()
         .map(|anomaly| anomaly.label)
         .collect();
-    let mut labels_json = serde_json::to_vec_pretty(&labels)?;
+    // An object rather than a bare array: it records how the trail was made, and a directory
+    // walk of the trail does not mistake it for CloudTrail records.
+    let labels_file = LabelsFile {
+        simulation: Simulation {
+            seed: args.seed,
+            days: args.days,
+            scale: args.scale,
+            start: args.start.to_string(),
+            accounts: accounts.clone(),
+            regions: regions.clone(),
+            anomalies: !args.no_anomalies,
+        },
+        labels: &labels,
+    };
+    let mut labels_json = serde_json::to_vec_pretty(&labels_file)?;
     labels_json.push(b'\n');
     let labels_path = out_dir.join("labels.json");
     fs::write(&labels_path, &labels_json)
