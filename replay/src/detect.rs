@@ -266,8 +266,15 @@ fn report_file_errors(
         writeln!(err, "trailsight: error: {}: {error}", outcome.source)?;
     }
     let batch = &outcome.batch;
-    if outcome.format() == DocumentFormat::Unknown && batch.errors.is_empty() && outcome.document_bytes > 0 {
-        writeln!(err, "trailsight: warning: {}: not a CloudTrail document; nothing read from it", outcome.source)?;
+    if outcome.format() == DocumentFormat::Unknown
+        && batch.errors.is_empty()
+        && outcome.document_bytes > 0
+    {
+        writeln!(
+            err,
+            "trailsight: warning: {}: not a CloudTrail document; nothing read from it",
+            outcome.source
+        )?;
     }
     let errors = outcome.record_errors();
     for error in errors.iter().take(limit) {

@@ -83,7 +83,8 @@ pub fn run(
         scope.spawn(move || {
             let mut pending: Vec<&InputFile> = Vec::with_capacity(chunk);
             let parse = |pending: &mut Vec<&InputFile>| -> Vec<FileOutcome> {
-                let outcomes = pool.install(|| pending.par_iter().map(|f| parse_file(f, options)).collect());
+                let outcomes =
+                    pool.install(|| pending.par_iter().map(|f| parse_file(f, options)).collect());
                 pending.clear();
                 outcomes
             };
@@ -120,13 +121,29 @@ pub fn run(
 }
 
 /// The counting order of `files`; see [`run`].
-fn order<'f>(files: &'f [InputFile], pool: &rayon::ThreadPool, options: &IngestOptions) -> Vec<Step<'f>> {
-    let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) = files.iter().partition(|f| f.delivered.is_some());
-    let held: Vec<FileOutcome> = pool.install(|| unstamped.par_iter().map(|f| parse_file(f, options)).collect());
+fn order<'f>(
+    files: &'f [InputFile],
+    pool: &rayon::ThreadPool,
+    options: &IngestOptions,
+) -> Vec<Step<'f>> {
+    let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) =
+        files.iter().partition(|f| f.delivered.is_some());
+    let held: Vec<FileOutcome> = pool.install(|| {
+        unstamped
+            .par_iter()
+            .map(|f| parse_file(f, options))
+            .collect()
+    });
     let mut keyed: Vec<(Option<Minute>, Source, Step<'f>)> = stamped
         .into_iter()
         .map(|f| (f.delivered, f.source.clone(), Step::Stamped(f)))
-        .chain(held.into_iter().map(|o| (o.batch.first_minute(), o.source.clone(), Step::Held(Box::new(o)))))
+        .chain(held.into_iter().map(|o| {
+            (
+                o.batch.first_minute(),
+                o.source.clone(),
+                Step::Held(Box::new(o)),
+            )
+        }))
         .collect();
     keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     keyed.into_iter().map(|(_, _, step)| step).collect()

@@ -314,7 +314,11 @@ impl Summary {
             )?;
         }
         if let Some(files) = self.output_files {
-            writeln!(out, "trailsight: wrote {}", count(files, "Insights file", "Insights files"))?;
+            writeln!(
+                out,
+                "trailsight: wrote {}",
+                count(files, "Insights file", "Insights files")
+            )?;
         }
         let rate = if self.seconds > 0.0 {
             r.total as f64 / self.seconds
