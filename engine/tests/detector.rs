@@ -288,3 +288,127 @@ fn disabled_override_silences_a_series() {
     let (records, _, _) = run(config, &seed_trail());
     assert!(records.is_empty(), "{}", jsonl(&records));
 }
+
+/// Poisson counts from a fixed seed, by inversion: what a steady API does minute by minute.
+struct Traffic(u64);
+
+impl Traffic {
+    fn uniform(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn poisson(&mut self, mean: f64) -> u32 {
+        let (mut k, mut p, mut cdf, u) = (0u32, (-mean).exp(), (-mean).exp(), self.uniform());
+        while u > cdf && k < 10_000 {
+            k += 1;
+            p *= mean / f64::from(k);
+            cdf += p;
+        }
+        k
+    }
+
+    /// Calls at `mean` per minute over `minutes` minutes from `start`.
+    fn calls(
+        &mut self,
+        start: i64,
+        minutes: i64,
+        mean: impl Fn(i64) -> f64,
+        api: (&str, &str),
+    ) -> Vec<Call> {
+        let mut calls = Vec::new();
+        for m in 0..minutes {
+            let minute = start / 60 + m;
+            for i in 0..self.poisson(mean(minute)) {
+                calls.push(
+                    Call::at_seconds(minute * 60 + i64::from(i % 60), api.0, api.1)
+                        .id(format!("{}-{minute}-{i}", api.1)),
+                );
+            }
+        }
+        calls
+    }
+}
+
+const MONDAY: &str = "2024-03-04T00:00:00Z";
+
+/// A busy API with a working-hours peak, quiet weekends and a bigger Monday-morning peak, and a
+/// nightly cron of 30 calls at 03:00: two weeks of it raise nothing.
+#[test]
+fn daily_and_weekly_rhythms_and_crons_are_normal() {
+    let start = seconds(MONDAY);
+    let mut traffic = Traffic(11);
+    let rate = |minute: i64| {
+        let (day, minute_of_day) = (
+            minute.div_euclid(1440) - start / 86_400,
+            minute.rem_euclid(1440),
+        );
+        let weekend = day % 7 >= 5;
+        match (weekend, minute_of_day / 60) {
+            (true, _) => 1.0,
+            (false, 9) if day % 7 == 0 && minute_of_day % 60 < 30 => 30.0,
+            (false, 8..=17) => 10.0,
+            _ => 2.0,
+        }
+    };
+    let mut trail = traffic.calls(
+        start,
+        14 * 1440,
+        rate,
+        ("ssm.amazonaws.com", "UpdateInstanceInformation"),
+    );
+    for day in 0..14 {
+        let at = start + day * 86_400 + 3 * 3600;
+        trail.extend((0..30).map(|i| {
+            Call::at_seconds(at + i, "ec2.amazonaws.com", "CreateSnapshot")
+                .id(format!("cron-{day}-{i}"))
+        }));
+    }
+    trail.sort_by_key(|c| c.seconds);
+    let (records, open, detector) = run(DetectorConfig::default(), &trail);
+    assert!(detector.stats().counted > 80_000, "{:?}", detector.stats());
+    assert!(records.is_empty() && open.is_empty(), "{}", jsonl(&records));
+}
+
+/// A quiet API called about once every five minutes goes to 30 times that for 45 minutes.
+#[test]
+fn sustained_moderate_increase_fires_and_ends_with_it() {
+    let start = seconds(MONDAY);
+    let mut traffic = Traffic(5);
+    let surge_from = start / 60 + 9 * 1440 + 14 * 60; // day 9, 14:00
+    let rate = |minute: i64| {
+        if (surge_from..surge_from + 45).contains(&minute) {
+            6.0
+        } else {
+            0.2
+        }
+    };
+    let trail = traffic.calls(
+        start,
+        10 * 1440,
+        rate,
+        ("ssm.amazonaws.com", "PutParameter"),
+    );
+    let (records, open, _) = run(DetectorConfig::default(), &trail);
+    assert!(open.is_empty());
+    assert_eq!(records.len(), 2, "{}", jsonl(&records));
+    let (first, last) = (records[0].event_time.0, records[1].event_time.0);
+    assert!(
+        (surge_from..surge_from + 5).contains(&first),
+        "starts at {} for a surge at 14:00",
+        records[0].event_time
+    );
+    assert!(
+        (surge_from + 40..=surge_from + 46).contains(&last),
+        "ends at {}",
+        records[1].event_time
+    );
+    assert!(
+        records[1].insight.events > 200,
+        "{}",
+        records[1].insight.events
+    );
+}
