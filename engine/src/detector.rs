@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
 use crate::config::{ConfigError, DetectorConfig, SeriesIdentity, SeriesSettings};
 use crate::event::{Event, EventCategory, EventIdKey, NULL_VALUE};
-use crate::ingest::{Classification, EventBatch, IngestOptions, NotAnalysedCounts};
+use crate::ingest::{Analysed, Classification, EventBatch, IngestOptions, NotAnalysedCounts};
 use crate::insight::{
     AttributeKind, AttributedValue, Attribution, Average, InsightIdentity, InsightRecord,
     InsightState, InsightType,
@@ -163,22 +163,6 @@ struct SeriesKey {
     error_code: Option<Sym>,
 }
 
-/// One analysed event with interned strings.
-#[derive(Clone, Copy, Debug)]
-struct Analysed {
-    partition: PartitionKey,
-    category: EventCategory,
-    source: Sym,
-    name: Sym,
-    call_rate: bool,
-    error_rate_code: Option<Sym>,
-    error_value: Sym,
-    identity: Sym,
-    user_agent: Sym,
-    minute: Minute,
-    event_id: Option<EventIdKey>,
-}
-
 impl Detector {
     /// A detector with a validated configuration.
     pub fn new(config: DetectorConfig) -> Result<Detector, ConfigError> {
@@ -240,22 +224,16 @@ impl Detector {
         };
         self.stats.read_only_absent += u64::from(event.read_only.is_none());
         self.stats.without_event_id += u64::from(event.event_id.is_none());
+        let keep_session_names = self.options.keep_session_names();
         let interner = &mut self.interner;
-        let error_value = interner.intern(event.error_code_attribution());
-        let analysed = Analysed {
-            partition,
-            category: event.category,
-            source: interner.intern(&event.event_source),
-            name: interner.intern(&event.event_name),
-            call_rate,
-            error_rate_code: error_rate.then_some(error_value),
-            error_value,
-            identity: interner
-                .intern(event.identity_attribution(self.options.keep_session_names())),
-            user_agent: interner.intern(event.user_agent_attribution()),
-            minute: event.minute(),
-            event_id: event.event_id.as_deref().map(EventIdKey::of),
-        };
+        let partition_syms = (partition.account, partition.region);
+        let analysed = Analysed::of(
+            event,
+            partition_syms,
+            (call_rate, error_rate),
+            keep_session_names,
+            |text| interner.intern(text),
+        );
         self.count(analysed)
     }
 
@@ -282,23 +260,7 @@ impl Detector {
         let before = self.stats.counted;
         for e in &batch.events {
             let interner = &mut self.interner;
-            let error_value = sym(e.error_value, interner);
-            let analysed = Analysed {
-                partition: PartitionKey {
-                    account: e.account.map(|a| sym(a, interner)),
-                    region: sym(e.region, interner),
-                },
-                category: e.category,
-                source: sym(e.source, interner),
-                name: sym(e.name, interner),
-                call_rate: e.call_rate,
-                error_rate_code: e.error_rate_code.map(|_| error_value),
-                error_value,
-                identity: sym(e.identity, interner),
-                user_agent: sym(e.user_agent, interner),
-                minute: e.minute,
-                event_id: e.event_id,
-            };
+            let analysed = e.map(|id| sym(id, interner));
             self.count(analysed);
         }
         self.stats.counted - before
@@ -317,10 +279,14 @@ impl Detector {
         partition.max_minute = partition.max_minute.max(last);
     }
 
-    fn count(&mut self, e: Analysed) -> Observation {
+    fn count(&mut self, e: Analysed<Sym>) -> Observation {
+        let key = PartitionKey {
+            account: e.account,
+            region: e.region,
+        };
         let partition = self
             .partitions
-            .get_mut(&e.partition)
+            .get_mut(&key)
             .expect("covered before counting");
         if e.minute
             < partition
@@ -338,52 +304,35 @@ impl Detector {
         }
         let late = e.minute < partition.frontier;
         let recent_from = partition.frontier.plus(-RECENT_MINUTES);
-        let null_value = self.null_value;
+        let series = NewSeries {
+            config: &self.config,
+            interner: &self.interner,
+            partition: key,
+        };
+        let series_key = |insight_type, error_code| SeriesKey {
+            insight_type,
+            category: e.category,
+            source: e.source,
+            name: e.name,
+            error_code,
+        };
+        let identity = AttrValue::new(AttributeKind::UserIdentityArn, e.identity);
+        let agent = AttrValue::new(AttributeKind::UserAgent, e.user_agent);
         if e.call_rate {
-            let key = SeriesKey {
-                insight_type: InsightType::ApiCallRateInsight,
-                category: e.category,
-                source: e.source,
-                name: e.name,
-                error_code: None,
-            };
-            let values = [
-                AttrValue::new(AttributeKind::UserIdentityArn, e.identity),
-                AttrValue::new(AttributeKind::UserAgent, e.user_agent),
-                AttrValue::new(AttributeKind::ErrorCode, e.error_value),
-            ];
+            let error = AttrValue::new(AttributeKind::ErrorCode, e.error_value);
+            let key = series_key(InsightType::ApiCallRateInsight, None);
             partition.add(
                 key,
                 e.minute,
-                &values,
+                &[identity, agent, error],
                 recent_from,
-                &self.config,
-                &self.interner,
-                e.partition,
+                &series,
             );
         }
         if let Some(code) = e.error_rate_code {
-            debug_assert_ne!(code, null_value);
-            let key = SeriesKey {
-                insight_type: InsightType::ApiErrorRateInsight,
-                category: e.category,
-                source: e.source,
-                name: e.name,
-                error_code: Some(code),
-            };
-            let values = [
-                AttrValue::new(AttributeKind::UserIdentityArn, e.identity),
-                AttrValue::new(AttributeKind::UserAgent, e.user_agent),
-            ];
-            partition.add(
-                key,
-                e.minute,
-                &values,
-                recent_from,
-                &self.config,
-                &self.interner,
-                e.partition,
-            );
+            debug_assert_ne!(code, self.null_value);
+            let key = series_key(InsightType::ApiErrorRateInsight, Some(code));
+            partition.add(key, e.minute, &[identity, agent], recent_from, &series);
         }
         self.stats.counted += 1;
         self.stats.counted_late += u64::from(late);
@@ -489,6 +438,13 @@ impl Detector {
     }
 }
 
+/// What creating a series needs: its settings come from the configuration and overrides.
+struct NewSeries<'a> {
+    config: &'a DetectorConfig,
+    interner: &'a Interner,
+    partition: PartitionKey,
+}
+
 struct DecideContext<'a> {
     interner: &'a Interner,
     partition: PartitionKey,
@@ -541,27 +497,25 @@ impl Partition {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         key: SeriesKey,
         minute: Minute,
         values: &[AttrValue],
         recent_from: Minute,
-        config: &DetectorConfig,
-        interner: &Interner,
-        partition: PartitionKey,
+        new: &NewSeries<'_>,
     ) {
         let series = self.series.entry(key).or_insert_with(|| {
+            let interner = new.interner;
             let id = SeriesIdentity {
-                account: partition.account.map(|a| interner.resolve(a)),
-                region: interner.resolve(partition.region),
+                account: new.partition.account.map(|a| interner.resolve(a)),
+                region: interner.resolve(new.partition.region),
                 event_source: interner.resolve(key.source),
                 event_name: interner.resolve(key.name),
                 insight_type: key.insight_type,
                 error_code: key.error_code.map(|c| interner.resolve(c)),
             };
-            Series::new(config.settings_for(&id))
+            Series::new(new.config.settings_for(&id))
         });
         series.add(minute, values, recent_from);
         if minute >= recent_from {

@@ -151,23 +151,71 @@ impl IngestOptions {
     }
 }
 
-/// An analysed event in a batch; strings are indexes into the batch's string table.
+/// An analysed event with its strings replaced by symbols of type `S`: indexes into a batch's
+/// string table, or the detector's interned [`crate::intern::Sym`]s. Built by
+/// [`Analysed::of`] only, so both ways into the detector apply the same attribution rules.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct BatchEvent {
-    pub minute: Minute,
-    pub event_id: Option<EventIdKey>,
-    pub account: Option<u32>,
-    pub region: u32,
+pub(crate) struct Analysed<S> {
+    pub account: Option<S>,
+    pub region: S,
     pub category: EventCategory,
-    pub source: u32,
-    pub name: u32,
+    pub source: S,
+    pub name: S,
     pub call_rate: bool,
     /// The error code, for the error-rate series; `None` also when error rate is not analysed.
-    pub error_rate_code: Option<u32>,
+    pub error_rate_code: Option<S>,
     /// The error code or `"null"`, for the call-rate `errorCode` attribution.
-    pub error_value: u32,
-    pub identity: u32,
-    pub user_agent: u32,
+    pub error_value: S,
+    pub identity: S,
+    pub user_agent: S,
+    pub minute: Minute,
+    pub event_id: Option<EventIdKey>,
+}
+
+impl<S: Copy> Analysed<S> {
+    /// The analysed fields of `event`, whose account and region are already interned.
+    pub(crate) fn of(
+        event: &Event<'_>,
+        (account, region): (Option<S>, S),
+        (call_rate, error_rate): (bool, bool),
+        keep_session_names: bool,
+        mut intern: impl FnMut(&str) -> S,
+    ) -> Analysed<S> {
+        let error_value = intern(event.error_code_attribution());
+        Analysed {
+            account,
+            region,
+            category: event.category,
+            source: intern(&event.event_source),
+            name: intern(&event.event_name),
+            call_rate,
+            error_rate_code: error_rate.then_some(error_value),
+            error_value,
+            identity: intern(event.identity_attribution(keep_session_names)),
+            user_agent: intern(event.user_agent_attribution()),
+            minute: event.minute(),
+            event_id: event.event_id.as_deref().map(EventIdKey::of),
+        }
+    }
+
+    /// The same event with every symbol mapped by `f`.
+    pub(crate) fn map<T: Copy>(self, mut f: impl FnMut(S) -> T) -> Analysed<T> {
+        let error_value = f(self.error_value);
+        Analysed {
+            account: self.account.map(&mut f),
+            region: f(self.region),
+            category: self.category,
+            source: f(self.source),
+            name: f(self.name),
+            call_rate: self.call_rate,
+            error_rate_code: self.error_rate_code.map(|_| error_value),
+            error_value,
+            identity: f(self.identity),
+            user_agent: f(self.user_agent),
+            minute: self.minute,
+            event_id: self.event_id,
+        }
+    }
 }
 
 /// The first and last event minute of one (account, region) in a batch.
@@ -186,7 +234,7 @@ pub(crate) struct PartitionSpan {
 pub struct EventBatch {
     strings: Vec<Box<str>>,
     lookup: FxHashMap<Box<str>, u32>,
-    pub(crate) events: Vec<BatchEvent>,
+    pub(crate) events: Vec<Analysed<u32>>,
     /// Per (account, region): the first and last minute of every event, analysed or not.
     pub(crate) spans: Vec<PartitionSpan>,
     /// The document's shape.
@@ -257,22 +305,15 @@ impl EventBatch {
         };
         self.read_only_absent += u64::from(event.read_only.is_none());
         self.without_event_id += u64::from(event.event_id.is_none());
-        let error_value = self.intern(event.error_code_attribution());
-        let batch_event = BatchEvent {
-            minute: event.minute(),
-            event_id: event.event_id.as_deref().map(EventIdKey::of),
-            account,
-            region,
-            category: event.category,
-            source: self.intern(&event.event_source),
-            name: self.intern(&event.event_name),
-            call_rate,
-            error_rate_code: error_rate.then_some(error_value),
-            error_value,
-            identity: self.intern(event.identity_attribution(options.keep_session_names)),
-            user_agent: self.intern(event.user_agent_attribution()),
-        };
-        self.events.push(batch_event);
+        let targets = (call_rate, error_rate);
+        let analysed = Analysed::of(
+            event,
+            (account, region),
+            targets,
+            options.keep_session_names,
+            |text| self.intern(text),
+        );
+        self.events.push(analysed);
     }
 
     fn cover(&mut self, account: Option<u32>, region: u32, minute: Minute) {

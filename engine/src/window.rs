@@ -163,23 +163,8 @@ impl MinuteCounts {
 
     /// The sum of counts over minutes in `from..to`.
     pub fn sum(&self, from: Minute, to: Minute) -> u64 {
-        if from >= to {
-            return 0;
-        }
-        let (first_day, last_day) = (from.day(), to.plus(-1).day());
-        self.days
-            .range(first_day..=last_day)
-            .map(|(&day, counts)| {
-                let lo = if day == first_day {
-                    from.minute_of_day() as usize
-                } else {
-                    0
-                };
-                let hi = if day == last_day {
-                    to.plus(-1).minute_of_day() as usize + 1
-                } else {
-                    DAY
-                };
+        self.day_slices(from, to)
+            .map(|(_, counts, lo, hi)| {
                 if lo == 0 && hi == DAY {
                     counts.total
                 } else {
@@ -191,39 +176,39 @@ impl MinuteCounts {
 
     /// The first minute in `from..to` with a non-zero count.
     pub fn next_nonzero(&self, from: Minute, to: Minute) -> Option<Minute> {
-        if from >= to {
-            return None;
-        }
-        let (first_day, last_day) = (from.day(), to.plus(-1).day());
-        self.days
-            .range(first_day..=last_day)
-            .find_map(|(&day, counts)| {
-                let lo = if day == first_day {
-                    from.minute_of_day() as usize
-                } else {
-                    0
-                };
-                let hi = if day == last_day {
-                    to.plus(-1).minute_of_day() as usize + 1
-                } else {
-                    DAY
-                };
-                counts
-                    .minutes
-                    .next_nonzero(lo, hi)
-                    .map(|m| day.first_minute().plus(m as i64))
-            })
+        self.day_slices(from, to).find_map(|(day, counts, lo, hi)| {
+            counts
+                .minutes
+                .next_nonzero(lo, hi)
+                .map(|m| day.first_minute().plus(m as i64))
+        })
     }
 
     /// Writes the counts of minutes `from..from + out.len()` into `out`.
     pub fn copy_into(&self, from: Minute, out: &mut [u32]) {
         out.fill(0);
-        if out.is_empty() {
-            return;
-        }
         let to = from.plus(out.len() as i64);
+        for (day, counts, lo, hi) in self.day_slices(from, to) {
+            let at = day.first_minute().plus(lo as i64).minutes_since(from) as usize;
+            counts
+                .minutes
+                .copy_into(lo, hi, &mut out[at..at + (hi - lo)]);
+        }
+    }
+
+    /// The stored days overlapping `from..to`, each with the minutes of day `lo..hi` it covers.
+    fn day_slices(
+        &self,
+        from: Minute,
+        to: Minute,
+    ) -> impl Iterator<Item = (Day, &DayCounts, usize, usize)> {
         let (first_day, last_day) = (from.day(), to.plus(-1).day());
-        for (&day, counts) in self.days.range(first_day..=last_day) {
+        let days = if from < to {
+            Some(self.days.range(first_day..=last_day))
+        } else {
+            None
+        };
+        days.into_iter().flatten().map(move |(&day, counts)| {
             let lo = if day == first_day {
                 from.minute_of_day() as usize
             } else {
@@ -234,11 +219,8 @@ impl MinuteCounts {
             } else {
                 DAY
             };
-            let at = day.first_minute().plus(lo as i64).minutes_since(from) as usize;
-            counts
-                .minutes
-                .copy_into(lo, hi, &mut out[at..at + (hi - lo)]);
-        }
+            (day, counts, lo, hi)
+        })
     }
 
     /// The total count of `day`.
