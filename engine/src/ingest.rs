@@ -368,11 +368,4 @@ impl EventBatch {
     pub fn event_minutes(&self) -> impl Iterator<Item = Minute> + '_ {
         self.events.iter().map(|e| e.minute)
     }
-
-    /// The earliest and latest minute of the analysed events.
-    pub fn minute_span(&self) -> Option<(Minute, Minute)> {
-        let first = self.events.iter().map(|e| e.minute).min()?;
-        let last = self.events.iter().map(|e| e.minute).max()?;
-        Some((first, last))
-    }
 }

@@ -271,14 +271,6 @@ impl MinuteCounts {
         self.days = self.days.split_off(&day);
     }
 
-    /// The earliest and latest days that hold counts.
-    pub fn day_span(&self) -> Option<(Day, Day)> {
-        Some((
-            *self.days.first_key_value()?.0,
-            *self.days.last_key_value()?.0,
-        ))
-    }
-
     /// Whether no day holds counts.
     pub fn is_empty(&self) -> bool {
         self.days.is_empty()
