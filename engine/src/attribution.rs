@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::insight::{AttributeKind, AttributedValue, Average};
 use crate::intern::{Interner, Sym};
@@ -19,13 +20,23 @@ use crate::time::Minute;
 pub const TOP_VALUES: usize = 5;
 
 /// An attribute and one of its values, packed in 8 bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct AttrValue(u64);
 
 impl AttrValue {
     /// Packs `kind` and `value`.
     pub fn new(kind: AttributeKind, value: Sym) -> AttrValue {
         AttrValue((kind.index() as u64) << 32 | u64::from(value.index()))
+    }
+
+    /// The value's symbol.
+    pub(crate) fn sym(self) -> Sym {
+        Sym::from_index(self.sym_index())
+    }
+
+    /// The same attribute with another symbol.
+    pub(crate) fn with_sym(self, sym: Sym) -> AttrValue {
+        AttrValue(self.0 & !u64::from(u32::MAX) | u64::from(sym.index()))
     }
 
     fn kind_index(self) -> usize {
@@ -38,8 +49,9 @@ impl AttrValue {
 }
 
 /// Event counts per attribute value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ValueCounts {
+    #[serde(with = "crate::snapshot::sorted_map")]
     counts: FxHashMap<AttrValue, u64>,
 }
 
@@ -59,6 +71,20 @@ impl ValueCounts {
     /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
         self.counts.is_empty()
+    }
+
+    /// The values counted.
+    pub(crate) fn values(&self) -> impl Iterator<Item = AttrValue> + '_ {
+        self.counts.keys().copied()
+    }
+
+    /// The same counts with every value's symbol mapped by `f`.
+    pub(crate) fn map_syms(&mut self, f: &impl Fn(Sym) -> Sym) {
+        self.counts = self
+            .counts
+            .drain()
+            .map(|(v, n)| (v.with_sym(f(v.sym())), n))
+            .collect();
     }
 
     /// The [`TOP_VALUES`] values of `kind` with the highest counts, as averages over `minutes`:
@@ -93,7 +119,7 @@ impl ValueCounts {
 }
 
 /// The events of one minute: how many, and per attribute value.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MinuteSlot {
     /// Events in the minute.
     pub events: u64,
@@ -120,7 +146,7 @@ impl MinuteSlot {
 }
 
 /// Per-minute attribution detail of the recent minutes of one series.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RecentMinutes {
     slots: BTreeMap<Minute, MinuteSlot>,
 }
@@ -154,6 +180,22 @@ impl RecentMinutes {
     /// Whether no minute is held.
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
+    }
+
+    /// Every value held.
+    pub(crate) fn values(&self) -> impl Iterator<Item = AttrValue> + '_ {
+        self.slots
+            .values()
+            .flat_map(|slot| slot.values.iter().map(|&(v, _)| v))
+    }
+
+    /// The same detail with every value's symbol mapped by `f`.
+    pub(crate) fn map_syms(&mut self, f: &impl Fn(Sym) -> Sym) {
+        for slot in self.slots.values_mut() {
+            for (value, _) in &mut slot.values {
+                *value = value.with_sym(f(value.sym()));
+            }
+        }
     }
 
     /// Approximate heap bytes used.

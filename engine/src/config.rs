@@ -254,7 +254,7 @@ impl KeyOverride {
 }
 
 /// The settings one series is decided with, after overrides.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SeriesSettings {
     pub sensitivity: f64,
     pub min_count: u32,

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
 use crate::config::{ConfigError, DetectorConfig, SeriesIdentity, SeriesSettings};
@@ -27,7 +27,8 @@ use crate::insight::{
 };
 use crate::intern::{Interner, Sym};
 use crate::model::{self, BASELINE_DAYS, DayThresholds, Trigger};
-use crate::time::{Day, MINUTES_PER_DAY, Minute};
+use crate::snapshot::{self, SnapshotError, sorted_map, sorted_set};
+use crate::time::{Day, MINUTES_PER_DAY, Minute, Timestamp};
 use crate::window::{MAX_SCALE_MINUTES, MinuteCounts};
 
 /// Minutes of per-minute attribution detail kept behind the frontier: enough for any trigger
@@ -62,7 +63,7 @@ pub enum Observation {
 }
 
 /// Counters of everything the detector saw and did.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetectorStats {
     /// Events offered (analysed or not).
     pub events: u64,
@@ -146,15 +147,92 @@ pub struct Detector {
     null_value: Sym,
     partitions: FxHashMap<PartitionKey, Partition>,
     stats: DetectorStats,
+    /// The last day the string table was checked for compaction.
+    compacted_day: Day,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The state [`Detector::snapshot`] writes; [`SnapshotOwned`] reads it, field for field.
+#[derive(Serialize)]
+struct SnapshotRef<'a> {
+    config: &'a DetectorConfig,
+    reject_after: Option<Timestamp>,
+    interner: &'a Interner,
+    null_value: Sym,
+    partitions: Vec<(&'a PartitionKey, &'a Partition)>,
+    stats: &'a DetectorStats,
+    compacted_day: Day,
+}
+
+#[derive(Deserialize)]
+struct SnapshotOwned {
+    config: DetectorConfig,
+    reject_after: Option<Timestamp>,
+    interner: Interner,
+    null_value: Sym,
+    partitions: Vec<(PartitionKey, Partition)>,
+    stats: DetectorStats,
+    compacted_day: Day,
+}
+
+/// What [`Detector::observe_document`] found besides events.
+#[derive(Debug)]
+pub struct DocumentReport {
+    /// The document's shape.
+    pub format: crate::parse::DocumentFormat,
+    /// Events counted.
+    pub counted: u64,
+    /// Insights records found, as their JSON text.
+    pub insights: Vec<String>,
+    /// Records that could not be used.
+    pub errors: Vec<crate::parse::RecordError>,
+}
+
+/// Wraps a callback as a sink for [`Detector::advance`] and friends.
+///
+/// ```
+/// # use trailsight_engine::{Detector, DetectorConfig, detector::sink};
+/// let mut detector = Detector::new(DetectorConfig::default())?;
+/// let mut starts = 0;
+/// detector.advance(&mut sink(|record: trailsight_engine::InsightRecord| {
+///     starts += usize::from(record.state == trailsight_engine::InsightState::Start);
+/// }));
+/// # Ok::<(), trailsight_engine::ConfigError>(())
+/// ```
+pub fn sink<F: FnMut(InsightRecord)>(callback: F) -> Sink<F> {
+    Sink(callback)
+}
+
+/// A callback that receives records; see [`sink`].
+#[derive(Debug)]
+pub struct Sink<F>(F);
+
+impl<F: FnMut(InsightRecord)> Extend<InsightRecord> for Sink<F> {
+    fn extend<I: IntoIterator<Item = InsightRecord>>(&mut self, records: I) {
+        records.into_iter().for_each(&mut self.0);
+    }
+}
+
+impl PartitionKey {
+    fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
+        self.account.into_iter().for_each(&mut *f);
+        f(self.region);
+    }
+
+    fn map_syms(self, f: &impl Fn(Sym) -> Sym) -> PartitionKey {
+        PartitionKey {
+            account: self.account.map(f),
+            region: f(self.region),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 struct PartitionKey {
     account: Option<Sym>,
     region: Sym,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 struct SeriesKey {
     insight_type: InsightType,
     category: EventCategory,
@@ -176,6 +254,7 @@ impl Detector {
             null_value,
             partitions: FxHashMap::default(),
             stats: DetectorStats::default(),
+            compacted_day: BEGINNING.day(),
         })
     }
 
@@ -339,18 +418,56 @@ impl Detector {
         Observation::Counted { late }
     }
 
+    /// Counts every event of one whole, decompressed document in any supported format (see
+    /// [`crate::parse`]); returns what the document held besides its events.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig};
+    /// let mut detector = Detector::new(DetectorConfig::default())?;
+    /// let line = br#"{"eventTime":"2024-03-04T10:00:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","readOnly":false}"#;
+    /// let report = detector.observe_document(line);
+    /// assert_eq!((report.counted, report.errors.len()), (1, 0));
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
+    pub fn observe_document(&mut self, bytes: &[u8]) -> DocumentReport {
+        let batch = EventBatch::parse(bytes, &self.options);
+        let counted = self.observe_batch(&batch);
+        DocumentReport {
+            format: batch.format,
+            counted,
+            insights: batch.insights,
+            errors: batch.errors,
+        }
+    }
+
     /// Decides every minute that is now more than the allowed lateness behind the newest event of
-    /// its partition, and appends the records that became known, in output order
-    /// ([`InsightRecord::output_order`]).
-    pub fn advance(&mut self, out: &mut Vec<InsightRecord>) {
+    /// its partition, and hands the records that became known to `sink`, in output order
+    /// ([`InsightRecord::output_order`]): a Start as soon as its trigger minute is decided, an
+    /// End when the insight closes.
+    ///
+    /// `sink` is any `Extend<InsightRecord>`: a `Vec`, or a callback wrapped by [`sink`].
+    pub fn advance(&mut self, out: &mut impl Extend<InsightRecord>) {
         let lateness = i64::from(self.config.allowed_lateness_minutes);
         self.advance_with(out, |p| p.max_minute.plus(-lateness));
     }
 
+    /// Like [`Detector::advance`], and also decides every minute before `watermark` in every
+    /// partition, even one that has had no event for a while: use it when a clock outside the
+    /// events (the newest event of the whole stream, a wall clock) says those minutes are over.
+    pub fn advance_to(&mut self, watermark: Minute, out: &mut impl Extend<InsightRecord>) {
+        let lateness = i64::from(self.config.allowed_lateness_minutes);
+        self.advance_with(out, |p| p.max_minute.plus(-lateness).max(watermark));
+    }
+
     /// Decides every minute up to and including the newest event of each partition, and returns
     /// the insights still open (a Start without an End). Call it at the end of the input.
-    pub fn finish(&mut self, out: &mut Vec<InsightRecord>) -> Vec<OpenInsight> {
+    pub fn finish(&mut self, out: &mut impl Extend<InsightRecord>) -> Vec<OpenInsight> {
         self.advance_with(out, |p| p.max_minute.plus(1));
+        self.open_insights()
+    }
+
+    /// The insights that have started and not ended.
+    pub fn open_insights(&self) -> Vec<OpenInsight> {
         let mut open = Vec::new();
         for (key, partition) in &self.partitions {
             for (series_key, series) in &partition.series {
@@ -395,10 +512,10 @@ impl Detector {
 
     fn advance_with(
         &mut self,
-        out: &mut Vec<InsightRecord>,
+        sink: &mut impl Extend<InsightRecord>,
         target: impl Fn(&Partition) -> Minute,
     ) {
-        let first_new = out.len();
+        let mut out = Vec::new();
         let mut keys: Vec<PartitionKey> = self.partitions.keys().copied().collect();
         keys.sort_unstable();
         for key in keys {
@@ -412,10 +529,136 @@ impl Detector {
                     end_quiet_minutes: i64::from(self.config.end_quiet_minutes),
                     dedup_horizon_minutes: i64::from(self.config.dedup_horizon_minutes),
                 };
-                partition.advance_to(frontier, &ctx, &mut self.stats, out);
+                partition.advance_to(frontier, &ctx, &mut self.stats, &mut out);
             }
         }
-        out[first_new..].sort_by(InsightRecord::output_order);
+        out.sort_by(InsightRecord::output_order);
+        sink.extend(out);
+        self.compact_strings_daily();
+    }
+
+    /// Once per UTC day of the newest frontier, rebuilds the string table without the strings no
+    /// longer referenced (identities and user agents of days that left the baseline), when they
+    /// are the majority: a detector that runs for months keeps a bounded table.
+    fn compact_strings_daily(&mut self) {
+        let Some(day) = self.partitions.values().map(|p| p.frontier.day()).max() else {
+            return;
+        };
+        if day <= self.compacted_day {
+            return;
+        }
+        self.compacted_day = day;
+        let mut live = vec![false; self.interner.len()];
+        live[self.null_value.index() as usize] = true;
+        self.for_each_sym(&mut |sym| live[sym.index() as usize] = true);
+        let kept = live.iter().filter(|&&k| k).count();
+        if self.interner.len() < 4096 || kept * 2 > self.interner.len() {
+            return;
+        }
+        let (interner, mapping) = self.interner.compacted(&live);
+        let remap =
+            |sym: Sym| mapping[sym.index() as usize].expect("every referenced string is kept");
+        self.partitions = self
+            .partitions
+            .drain()
+            .map(|(key, mut partition)| {
+                partition.map_syms(&remap);
+                (key.map_syms(&remap), partition)
+            })
+            .collect();
+        self.null_value = remap(self.null_value);
+        self.interner = interner;
+    }
+
+    /// Calls `f` with every symbol the state refers to, except `null_value`.
+    fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
+        for (key, partition) in &self.partitions {
+            key.for_each_sym(f);
+            partition.for_each_sym(f);
+        }
+    }
+
+    /// The whole state as bytes; see [`crate::snapshot`]. [`Detector::restore`] of these bytes
+    /// gives a detector that behaves exactly as this one: a run split at any point by a snapshot
+    /// and a restore emits the same records as one run.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig};
+    /// let detector = Detector::new(DetectorConfig::default())?;
+    /// let bytes = detector.snapshot();
+    /// let restored = Detector::restore(&bytes).expect("a snapshot of this version");
+    /// assert_eq!(restored.snapshot(), bytes);
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut partitions: Vec<(&PartitionKey, &Partition)> = self.partitions.iter().collect();
+        partitions.sort_unstable_by_key(|(key, _)| **key);
+        snapshot::encode(&SnapshotRef {
+            config: &self.config,
+            reject_after: self.config.reject_after,
+            interner: &self.interner,
+            null_value: self.null_value,
+            partitions,
+            stats: &self.stats,
+            compacted_day: self.compacted_day,
+        })
+    }
+
+    /// A detector from [`Detector::snapshot`] bytes, with the configuration it was made with.
+    /// Bytes of another version, corrupt bytes, or a state that breaks the detector's invariants
+    /// are refused with a [`SnapshotError`], never a panic.
+    pub fn restore(bytes: &[u8]) -> Result<Detector, SnapshotError> {
+        let state: SnapshotOwned = snapshot::decode(bytes)?;
+        let mut config = state.config;
+        config.reject_after = state.reject_after;
+        config
+            .validate()
+            .map_err(|e| SnapshotError::Invalid(e.to_string()))?;
+        let detector = Detector {
+            options: IngestOptions::new(&config),
+            config,
+            interner: state.interner,
+            null_value: state.null_value,
+            partitions: state.partitions.into_iter().collect(),
+            stats: state.stats,
+            compacted_day: state.compacted_day,
+        };
+        detector
+            .check_invariants()
+            .map_err(SnapshotError::Invalid)?;
+        Ok(detector)
+    }
+
+    /// What a restored state must hold so that nothing can panic later.
+    fn check_invariants(&self) -> Result<(), String> {
+        let mut foreign = None;
+        let interner = &self.interner;
+        let mut check = |sym: Sym| {
+            if !interner.holds(sym) {
+                foreign = Some(sym);
+            }
+        };
+        check(self.null_value);
+        self.for_each_sym(&mut check);
+        if let Some(sym) = foreign {
+            return Err(format!("symbol {} is not in the string table", sym.index()));
+        }
+        if self.interner.resolve(self.null_value) != NULL_VALUE {
+            return Err("the null value is not \"null\"".into());
+        }
+        for partition in self.partitions.values() {
+            if partition
+                .active
+                .iter()
+                .any(|key| !partition.series.contains_key(key))
+            {
+                return Err("an active series that does not exist".into());
+            }
+            for series in partition.series.values() {
+                series.counts.validate()?;
+            }
+        }
+        Ok(())
     }
 
     /// How much state is held.
@@ -471,20 +714,41 @@ fn identity(
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Partition {
     first_minute: Minute,
     max_minute: Minute,
     /// Every minute before this one is decided.
     frontier: Minute,
+    #[serde(with = "sorted_map")]
     series: FxHashMap<SeriesKey, Series>,
     /// Series with recent minutes or an open insight: the ones an advance must visit.
+    #[serde(with = "sorted_set")]
     active: FxHashSet<SeriesKey>,
     dedup: Dedup,
     swept_day: Day,
 }
 
 impl Partition {
+    fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
+        for (key, series) in &self.series {
+            key.for_each_sym(f);
+            series.for_each_sym(f);
+        }
+    }
+
+    fn map_syms(&mut self, f: &impl Fn(Sym) -> Sym) {
+        self.series = self
+            .series
+            .drain()
+            .map(|(key, mut series)| {
+                series.map_syms(f);
+                (key.map_syms(f), series)
+            })
+            .collect();
+        self.active = self.active.drain().map(|key| key.map_syms(f)).collect();
+    }
+
     fn new() -> Partition {
         Partition {
             first_minute: Minute(i64::MAX),
@@ -557,10 +821,28 @@ impl Partition {
 }
 
 /// Event IDs seen, by minute, so they can be forgotten once the minute is behind the horizon.
-#[derive(Debug, Default)]
+/// Written without `seen`, which is rebuilt from `by_minute`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "DedupByMinute", into = "DedupByMinute")]
 struct Dedup {
     seen: FxHashSet<EventIdKey>,
     by_minute: BTreeMap<Minute, Vec<EventIdKey>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DedupByMinute(BTreeMap<Minute, Vec<EventIdKey>>);
+
+impl From<DedupByMinute> for Dedup {
+    fn from(DedupByMinute(by_minute): DedupByMinute) -> Dedup {
+        let seen = by_minute.values().flatten().copied().collect();
+        Dedup { seen, by_minute }
+    }
+}
+
+impl From<Dedup> for DedupByMinute {
+    fn from(dedup: Dedup) -> DedupByMinute {
+        DedupByMinute(dedup.by_minute)
+    }
 }
 
 impl Dedup {
@@ -588,7 +870,7 @@ impl Dedup {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Series {
     settings: SeriesSettings,
     counts: MinuteCounts,
@@ -605,7 +887,7 @@ struct Series {
 }
 
 /// An insight that has started and not yet ended.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Open {
     trigger: Trigger,
     last_unusual: Minute,
@@ -618,7 +900,43 @@ struct Open {
     folded_until: Minute,
 }
 
+impl SeriesKey {
+    fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
+        f(self.source);
+        f(self.name);
+        self.error_code.into_iter().for_each(f);
+    }
+
+    fn map_syms(self, f: &impl Fn(Sym) -> Sym) -> SeriesKey {
+        SeriesKey {
+            source: f(self.source),
+            name: f(self.name),
+            error_code: self.error_code.map(f),
+            ..self
+        }
+    }
+}
+
 impl Series {
+    fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
+        let values = self.day_values.values().flat_map(ValueCounts::values);
+        let open = self.open.iter().flat_map(|open| open.folded.values());
+        values
+            .chain(self.recent.values())
+            .chain(open)
+            .for_each(|v| f(v.sym()));
+    }
+
+    fn map_syms(&mut self, f: &impl Fn(Sym) -> Sym) {
+        self.day_values
+            .values_mut()
+            .for_each(|values| values.map_syms(f));
+        self.recent.map_syms(f);
+        if let Some(open) = self.open.as_mut() {
+            open.folded.map_syms(f);
+        }
+    }
+
     fn new(settings: SeriesSettings) -> Series {
         Series {
             settings,

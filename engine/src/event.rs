@@ -238,7 +238,9 @@ pub fn looks_read_only(event_name: &str) -> bool {
 ///
 /// Canonical UUIDs (all CloudTrail event IDs) map to their 128-bit value; any other string maps to
 /// a 128-bit FNV-1a hash of its bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct EventIdKey(pub u128);
 
 impl EventIdKey {

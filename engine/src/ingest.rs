@@ -6,7 +6,7 @@
 //! `ApiErrorRateInsight` when its category is selected and it has an `errorCode`.
 
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::DetectorConfig;
 use crate::event::{Event, EventCategory, EventIdKey, ReadOnlyFallback};
@@ -41,7 +41,7 @@ pub enum NotAnalysed {
 }
 
 /// Counts of events not analysed, by reason.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotAnalysedCounts {
     /// See [`NotAnalysed::ReadOnly`].
     pub read_only: u64,

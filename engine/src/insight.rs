@@ -103,7 +103,7 @@ impl AttributeKind {
 }
 
 /// A per-minute average as it was counted: `events` over `minutes`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Average {
     /// Events counted in the window.
     pub events: u64,
@@ -126,14 +126,6 @@ impl fmt::Display for Average {
     }
 }
 
-impl Serialize for Average {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let raw = serde_json::value::RawValue::from_string(self.to_string())
-            .map_err(serde::ser::Error::custom)?;
-        raw.serialize(serializer)
-    }
-}
-
 /// Formats an average as records carry it; see [`Average`]'s `Display`.
 pub fn format_average(value: f64) -> String {
     let mut text = format!("{value:.10}");
@@ -146,7 +138,7 @@ pub fn format_average(value: f64) -> String {
 }
 
 /// One value of an attribute with its average.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AttributedValue {
     /// The attribute's value, e.g. a role ARN.
     pub value: String,
@@ -230,10 +222,10 @@ impl InsightRecord {
                 insight_context: WireContext {
                     statistics: WireStatistics {
                         baseline: WireAverage {
-                            average: self.baseline,
+                            average: WireNumber(self.baseline),
                         },
                         insight: WireAverage {
-                            average: self.insight,
+                            average: WireNumber(self.insight),
                         },
                         insight_duration: self.insight.minutes,
                         baseline_duration: self.baseline.minutes,
@@ -243,8 +235,8 @@ impl InsightRecord {
                         .iter()
                         .map(|a| WireAttribution {
                             attribute: a.attribute.as_str(),
-                            insight: &a.insight,
-                            baseline: &a.baseline,
+                            insight: a.insight.iter().map(WireValue::of).collect(),
+                            baseline: a.baseline.iter().map(WireValue::of).collect(),
                         })
                         .collect(),
                 },
@@ -364,14 +356,40 @@ struct WireStatistics {
 
 #[derive(Serialize)]
 struct WireAverage {
-    average: Average,
+    average: WireNumber,
+}
+
+/// An average written as CloudTrail writes it (see [`Average`]'s `Display`), as a JSON number.
+struct WireNumber(Average);
+
+impl Serialize for WireNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let raw = serde_json::value::RawValue::from_string(self.0.to_string())
+            .map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
+    }
+}
+
+#[derive(Serialize)]
+struct WireValue<'a> {
+    value: &'a str,
+    average: WireNumber,
+}
+
+impl WireValue<'_> {
+    fn of(value: &AttributedValue) -> WireValue<'_> {
+        WireValue {
+            value: &value.value,
+            average: WireNumber(value.average),
+        }
+    }
 }
 
 #[derive(Serialize)]
 struct WireAttribution<'a> {
     attribute: &'static str,
-    insight: &'a [AttributedValue],
-    baseline: &'a [AttributedValue],
+    insight: Vec<WireValue<'a>>,
+    baseline: Vec<WireValue<'a>>,
 }
 
 #[cfg(test)]

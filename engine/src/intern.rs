@@ -2,9 +2,10 @@
 //! identity and user agent is stored once and referred to by a 4-byte [`Sym`].
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An interned string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Sym(u32);
 
 impl Sym {
@@ -71,6 +72,49 @@ impl Interner {
     /// Bytes of string data held (each string is stored twice: as map key and in the index).
     pub fn string_bytes(&self) -> usize {
         self.bytes * 2
+    }
+}
+
+/// A table is written as its strings in symbol order.
+impl Serialize for Interner {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.strings.iter().map(|s| &**s))
+    }
+}
+
+impl<'de> Deserialize<'de> for Interner {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Interner, D::Error> {
+        let strings: Vec<String> = Vec::deserialize(deserializer)?;
+        let mut table = Interner::new();
+        for text in &strings {
+            if table.get(text).is_some() {
+                return Err(serde::de::Error::custom(format!(
+                    "string {text:?} listed twice"
+                )));
+            }
+            table.intern(text);
+        }
+        Ok(table)
+    }
+}
+
+impl Interner {
+    /// Whether `sym` belongs to this table.
+    pub(crate) fn holds(&self, sym: Sym) -> bool {
+        (sym.0 as usize) < self.strings.len()
+    }
+
+    /// A table of the strings whose symbols `keep` holds, in their old order, and the new
+    /// symbol of every old one that was kept.
+    pub(crate) fn compacted(&self, keep: &[bool]) -> (Interner, Vec<Option<Sym>>) {
+        let mut table = Interner::new();
+        let mapping = self
+            .strings
+            .iter()
+            .zip(keep)
+            .map(|(text, &kept)| kept.then(|| table.intern(text)))
+            .collect();
+        (table, mapping)
     }
 }
 

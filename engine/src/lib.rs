@@ -50,6 +50,7 @@ pub mod insight;
 pub mod intern;
 pub mod model;
 pub mod parse;
+pub mod snapshot;
 pub mod time;
 pub mod window;
 

@@ -19,6 +19,7 @@
 //!   the configured number of quiet minutes has passed and the trailing `w`-minute sum is back at
 //!   or below `N_w`.
 
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, Poisson};
 
 use crate::time::{Day, Minute};
@@ -47,7 +48,7 @@ pub fn significance(sensitivity: f64) -> f64 {
 }
 
 /// The thresholds of one series for the minutes of one UTC day, from the seven days before it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayThresholds {
     /// Per scale, the second-largest daily maximum of window sums over the seven days.
     pub daily_ceiling: [u32; SCALE_COUNT],
@@ -117,7 +118,7 @@ pub fn weekly_ceiling(counts: &MinuteCounts, scale_minutes: i64, t: Minute) -> u
 }
 
 /// An unusual window found by [`evaluate_trigger`].
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trigger {
     /// The insight's first minute.
     pub start: Minute,

@@ -8,6 +8,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::time::{Day, MINUTES_PER_DAY, Minute};
 
 /// The detection window lengths, in minutes, that every series is evaluated at.
@@ -26,12 +28,12 @@ pub const DENSE_AFTER: usize = 256;
 const DAY: usize = MINUTES_PER_DAY as usize;
 
 /// Per-minute counts of one series.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MinuteCounts {
     days: BTreeMap<Day, DayCounts>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct DayCounts {
     total: u64,
     minutes: DayMinutes,
@@ -39,10 +41,11 @@ struct DayCounts {
     window_max: Option<[u32; SCALE_COUNT]>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 enum DayMinutes {
     Sparse(Vec<(u16, u32)>),
-    Dense(Box<[u32; DAY]>),
+    /// Always `DAY` long; a slice rather than an array so that serde can write it.
+    Dense(Box<[u32]>),
 }
 
 impl DayMinutes {
@@ -63,7 +66,7 @@ impl DayMinutes {
                     Err(at) => pairs.insert(at, (minute_of_day as u16, n)),
                 }
                 if pairs.len() > DENSE_AFTER {
-                    let mut dense = Box::new([0u32; DAY]);
+                    let mut dense = vec![0u32; DAY].into_boxed_slice();
                     for &(m, count) in pairs.iter() {
                         dense[m as usize] = count;
                     }
@@ -274,6 +277,33 @@ impl MinuteCounts {
     /// Whether no day holds counts.
     pub fn is_empty(&self) -> bool {
         self.days.is_empty()
+    }
+
+    /// Checks the invariants a restored snapshot must hold: dense days are a day long, sparse
+    /// days sorted with minutes of the day, totals equal to the sum of their minutes.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        for (day, counts) in &self.days {
+            let sum: u64 = match &counts.minutes {
+                DayMinutes::Dense(minutes) if minutes.len() != DAY => {
+                    return Err(format!("day {}: {} minutes", day.0, minutes.len()));
+                }
+                DayMinutes::Dense(minutes) => minutes.iter().map(|&c| u64::from(c)).sum(),
+                DayMinutes::Sparse(pairs) => {
+                    let sorted = pairs.windows(2).all(|w| w[0].0 < w[1].0);
+                    if !sorted || pairs.last().is_some_and(|&(m, _)| m as usize >= DAY) {
+                        return Err(format!("day {}: minutes out of order or range", day.0));
+                    }
+                    pairs.iter().map(|&(_, c)| u64::from(c)).sum()
+                }
+            };
+            if sum != counts.total {
+                return Err(format!(
+                    "day {}: total {} but minutes sum to {sum}",
+                    day.0, counts.total
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Approximate heap bytes used.

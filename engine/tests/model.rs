@@ -544,3 +544,82 @@ fn print_insight_counts() {
         );
     }
 }
+
+/// Runs `calls` with a snapshot and restore before call `split` (and advances every 37 calls,
+/// as `detect` would after each file).
+fn detect_split(calls: &[Call], config: &DetectorConfig, split: usize) -> Vec<InsightRecord> {
+    let mut detector = Detector::new(config.clone()).unwrap();
+    let mut records = Vec::new();
+    for (i, call) in calls.iter().enumerate() {
+        if i == split {
+            let bytes = detector.snapshot();
+            detector = Detector::restore(&bytes).expect("own snapshot restores");
+            assert_eq!(
+                detector.snapshot(),
+                bytes,
+                "restoring and snapshotting again is lossless"
+            );
+        }
+        detector.observe(&call.event());
+        if i % 37 == 0 {
+            detector.advance(&mut records);
+        }
+    }
+    detector.finish(&mut records);
+    records.sort_by(InsightRecord::output_order);
+    records
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_snapshot_at_any_point_changes_nothing(seed in any::<u64>(), at in 0.0f64..1.0) {
+        let config = DetectorConfig { sensitivity: 0.8, ..DetectorConfig::default() };
+        let calls = trail(seed, 11, 30);
+        let (expected, _) = detect(&calls, &config);
+        let split = (at * calls.len() as f64) as usize;
+        let json = |r: &[InsightRecord]| r.iter().map(InsightRecord::to_json).collect::<Vec<_>>();
+        prop_assert_eq!(json(&detect_split(&calls, &config, split)), json(&expected));
+    }
+}
+
+/// A month of calls, each from a new user agent: the string table must not keep them all, and
+/// every number must still be right after its symbols are renumbered.
+#[test]
+fn string_table_stays_bounded_over_a_month_of_new_values() {
+    let config = DetectorConfig {
+        sensitivity: 0.8,
+        ..DetectorConfig::default()
+    };
+    let mut calls = trail(9, 30, 10);
+    for (i, call) in calls.iter_mut().enumerate() {
+        call.user_agent = Some(format!("agent-{i}"));
+    }
+    let mut detector = Detector::new(config).unwrap();
+    let mut records = Vec::new();
+    let mut largest = 0;
+    for (i, call) in calls.iter().enumerate() {
+        detector.observe(&call.event());
+        if i % 50 == 0 {
+            detector.advance(&mut records);
+            largest = largest.max(detector.state_size().strings);
+        }
+    }
+    detector.finish(&mut records);
+    records.sort_by(InsightRecord::output_order);
+    assert!(!records.is_empty());
+    check_statistics(&calls, &records, false);
+    // Live values span the ten days a decision can reach; the table is rebuilt once more than
+    // half of it is dead, so it never holds more than about twice that.
+    let per_day = calls.len() / 30;
+    assert!(
+        largest < 2 * 11 * per_day,
+        "{largest} strings for {per_day} new agents a day"
+    );
+    assert!(
+        calls.len() > largest * 3 / 2,
+        "the table was compacted: {largest} of {}",
+        calls.len()
+    );
+}
