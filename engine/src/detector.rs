@@ -466,6 +466,11 @@ impl Detector {
         self.open_insights()
     }
 
+    /// The newest event minute seen, over every partition.
+    pub fn newest_minute(&self) -> Option<Minute> {
+        self.partitions.values().map(|p| p.max_minute).max()
+    }
+
     /// The insights that have started and not ended.
     pub fn open_insights(&self) -> Vec<OpenInsight> {
         let mut open = Vec::new();
@@ -516,12 +521,18 @@ impl Detector {
         target: impl Fn(&Partition) -> Minute,
     ) {
         let mut out = Vec::new();
-        let mut keys: Vec<PartitionKey> = self.partitions.keys().copied().collect();
-        keys.sort_unstable();
-        for key in keys {
+        // Only partitions whose frontier moves have anything to decide; on a live stream that is
+        // one partition per event at most.
+        let mut moving: Vec<(PartitionKey, Minute)> = self
+            .partitions
+            .iter()
+            .map(|(key, partition)| (*key, target(partition)))
+            .filter(|(key, frontier)| *frontier > self.partitions[key].frontier)
+            .collect();
+        moving.sort_unstable();
+        for (key, frontier) in moving {
             let partition = self.partitions.get_mut(&key).expect("key from the map");
-            let frontier = target(partition);
-            if frontier > partition.frontier {
+            {
                 let ctx = DecideContext {
                     interner: &self.interner,
                     partition: key,

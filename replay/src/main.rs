@@ -6,6 +6,7 @@ mod output;
 mod pipeline;
 mod simulate;
 mod summary;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,9 @@ enum Command {
     /// Find Insights (unusual API call and error rates) in CloudTrail files and print them as
     /// CloudTrail Insights records.
     Detect(detect::DetectArgs),
+    /// Run the detector on a live feed (standard input, or a directory receiving CloudTrail
+    /// files), writing Insights as they are decided, with checkpoints.
+    Watch(watch::WatchArgs),
     /// Generate a synthetic CloudTrail trail in S3 layout, with labelled anomalies.
     Simulate(simulate::SimulateArgs),
 }
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Detect(args) => detect::run(args),
+        Command::Watch(args) => watch::run(args),
         Command::Simulate(args) => simulate::run(args).map(|report| {
             eprintln!("{report}");
             ExitCode::SUCCESS
