@@ -28,6 +28,24 @@ use crate::insight::InsightType;
 use crate::time::Timestamp;
 
 /// Everything a [`crate::Detector`] can be configured with.
+///
+/// ```
+/// use trailsight_engine::{DetectorConfig, EventCategory, InsightType, KeyOverride};
+/// let config = DetectorConfig {
+///     sensitivity: 0.7,
+///     event_categories: vec![EventCategory::Management, EventCategory::Data],
+///     insight_types: vec![InsightType::ApiCallRateInsight],
+///     allowed_lateness_minutes: 30,
+///     overrides: vec![KeyOverride {
+///         event_source: Some("sts.amazonaws.com".into()),
+///         enabled: Some(false),
+///         ..KeyOverride::default()
+///     }],
+///     ..DetectorConfig::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// assert!(DetectorConfig { sensitivity: 2.0, ..config }.validate().is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct DetectorConfig {

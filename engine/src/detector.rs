@@ -277,6 +277,33 @@ impl Detector {
     ///
     /// Every event that is not in the future, analysed or not, extends its partition's coverage
     /// (for the cold-start rule) and moves its clock.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use trailsight_engine::detector::Observation;
+    /// use trailsight_engine::time::Timestamp;
+    /// use trailsight_engine::{Detector, DetectorConfig, Event, EventCategory, UserIdentity};
+    ///
+    /// let mut detector = Detector::new(DetectorConfig::default())?;
+    /// let event = Event {
+    ///     event_id: Some(Cow::Borrowed("6a9d3c4e-6a3b-4c5e-9d1f-0e2b3c4d5e6f")),
+    ///     event_time: Timestamp::parse("2024-03-04T10:00:07Z").unwrap(),
+    ///     event_source: Cow::Borrowed("iam.amazonaws.com"),
+    ///     event_name: Cow::Borrowed("CreateAccessKey"),
+    ///     aws_region: Cow::Borrowed("us-east-1"),
+    ///     recipient_account_id: Some(Cow::Borrowed("111122223333")),
+    ///     event_type: Some(Cow::Borrowed("AwsApiCall")),
+    ///     category: EventCategory::Management,
+    ///     read_only: Some(false),
+    ///     error_code: None,
+    ///     user_agent: Some(Cow::Borrowed("aws-cli/2.15.0")),
+    ///     source_ip_address: None,
+    ///     user_identity: UserIdentity::default(),
+    /// };
+    /// assert_eq!(detector.observe(&event), Observation::Counted { late: false });
+    /// assert_eq!(detector.observe(&event), Observation::Duplicate);
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
     pub fn observe(&mut self, event: &Event<'_>) -> Observation {
         self.stats.events += 1;
         let classification = self.options.classify(event);
@@ -318,6 +345,20 @@ impl Detector {
 
     /// Counts the analysed events of a batch, in the batch's order, and adds its other counts to
     /// [`Detector::stats`]. Returns how many events were counted.
+    ///
+    /// Batches are built with [`EventBatch::parse`], on any thread; counting them in a fixed
+    /// order keeps the output independent of how many threads parsed them.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig, EventBatch};
+    /// let mut detector = Detector::new(DetectorConfig::default())?;
+    /// let options = detector.ingest_options().clone(); // Send + Clone, for worker threads
+    /// let file = br#"{"Records":[{"eventTime":"2024-03-04T10:00:00Z","eventSource":"iam.amazonaws.com",
+    ///   "eventName":"CreateUser","awsRegion":"us-east-1","readOnly":false}]}"#;
+    /// let batch = std::thread::spawn(move || EventBatch::parse(file, &options)).join().unwrap();
+    /// assert_eq!(detector.observe_batch(&batch), 1);
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
     pub fn observe_batch(&mut self, batch: &EventBatch) -> u64 {
         self.stats.events += batch.events_parsed;
         self.stats.not_analysed.add_all(&batch.not_analysed);
@@ -446,6 +487,15 @@ impl Detector {
     /// End when the insight closes.
     ///
     /// `sink` is any `Extend<InsightRecord>`: a `Vec`, or a callback wrapped by [`sink`].
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig};
+    /// let mut detector = Detector::new(DetectorConfig::default())?;
+    /// let mut records = Vec::new();
+    /// detector.advance(&mut records); // nothing observed yet, nothing decided
+    /// assert!(records.is_empty());
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
     pub fn advance(&mut self, out: &mut impl Extend<InsightRecord>) {
         let lateness = i64::from(self.config.allowed_lateness_minutes);
         self.advance_with(out, |p| p.max_minute.plus(-lateness));
@@ -454,6 +504,15 @@ impl Detector {
     /// Like [`Detector::advance`], and also decides every minute before `watermark` in every
     /// partition, even one that has had no event for a while: use it when a clock outside the
     /// events (the newest event of the whole stream, a wall clock) says those minutes are over.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig, time::Timestamp};
+    /// let mut detector = Detector::new(DetectorConfig::default())?;
+    /// let now = Timestamp::parse("2024-03-04T12:00:00Z").unwrap().minute();
+    /// let mut records = Vec::new();
+    /// detector.advance_to(now.plus(-60), &mut records);
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
     pub fn advance_to(&mut self, watermark: Minute, out: &mut impl Extend<InsightRecord>) {
         let lateness = i64::from(self.config.allowed_lateness_minutes);
         self.advance_with(out, |p| p.max_minute.plus(-lateness).max(watermark));
@@ -461,6 +520,17 @@ impl Detector {
 
     /// Decides every minute up to and including the newest event of each partition, and returns
     /// the insights still open (a Start without an End). Call it at the end of the input.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig};
+    /// let mut detector = Detector::new(DetectorConfig::default())?;
+    /// let mut records = Vec::new();
+    /// let still_open = detector.finish(&mut records);
+    /// for open in &still_open {
+    ///     println!("{} {} {} started {}", open.event_source, open.event_name, open.insight_type, open.start);
+    /// }
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
     pub fn finish(&mut self, out: &mut impl Extend<InsightRecord>) -> Vec<OpenInsight> {
         self.advance_with(out, |p| p.max_minute.plus(1));
         self.open_insights()
@@ -618,6 +688,11 @@ impl Detector {
     /// A detector from [`Detector::snapshot`] bytes, with the configuration it was made with.
     /// Bytes of another version, corrupt bytes, or a state that breaks the detector's invariants
     /// are refused with a [`SnapshotError`], never a panic.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, snapshot::SnapshotError};
+    /// assert_eq!(Detector::restore(b"not a snapshot").err(), Some(SnapshotError::NotASnapshot));
+    /// ```
     pub fn restore(bytes: &[u8]) -> Result<Detector, SnapshotError> {
         let state: SnapshotOwned = snapshot::decode(bytes)?;
         let mut config = state.config;

@@ -112,6 +112,28 @@ impl IngestOptions {
     }
 
     /// Whether and how `event` is analysed.
+    ///
+    /// ```
+    /// use trailsight_engine::ingest::{Classification, NotAnalysed};
+    /// use trailsight_engine::parse::{ParsedItem, parse_document};
+    /// use trailsight_engine::{DetectorConfig, IngestOptions};
+    ///
+    /// let options = IngestOptions::new(&DetectorConfig::default());
+    /// let lines = br#"{"eventTime":"2024-03-04T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"eu-west-1","readOnly":true}
+    /// {"eventTime":"2024-03-04T10:00:01Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","eventCategory":"Data","readOnly":true}
+    /// {"eventTime":"2024-03-04T10:00:02Z","eventSource":"s3.amazonaws.com","eventName":"ListObjects","awsRegion":"eu-west-1","readOnly":true,"errorCode":"AccessDenied"}"#;
+    /// let mut classes = Vec::new();
+    /// parse_document(lines, &mut |item| {
+    ///     if let ParsedItem::Event { event, .. } = item {
+    ///         classes.push(options.classify(&event));
+    ///     }
+    /// });
+    /// assert_eq!(classes, [
+    ///     Classification::NotAnalysed(NotAnalysed::ReadOnly),
+    ///     Classification::NotAnalysed(NotAnalysed::CategoryNotSelected),
+    ///     Classification::Analysed { call_rate: false, error_rate: true },
+    /// ]);
+    /// ```
     pub fn classify(&self, event: &Event<'_>) -> Classification {
         if self
             .reject_after
@@ -259,6 +281,17 @@ pub struct EventBatch {
 
 impl EventBatch {
     /// Parses a whole decompressed document and keeps what the detector needs.
+    ///
+    /// ```
+    /// # use trailsight_engine::{DetectorConfig, EventBatch, IngestOptions};
+    /// let options = IngestOptions::new(&DetectorConfig::default());
+    /// let lines = br#"{"eventTime":"2024-03-04T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","awsRegion":"eu-west-1","readOnly":true}
+    /// {"eventTime":"2024-03-04T10:00:01Z","eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","awsRegion":"eu-west-1","readOnly":false}
+    /// not json"#;
+    /// let batch = EventBatch::parse(lines, &options);
+    /// assert_eq!((batch.events_parsed, batch.analysed(), batch.not_analysed.read_only), (2, 1, 1));
+    /// assert_eq!(batch.errors.len(), 1); // the third line, with its line number and byte offset
+    /// ```
     pub fn parse(bytes: &[u8], options: &IngestOptions) -> EventBatch {
         let mut batch = EventBatch {
             strings: Vec::new(),

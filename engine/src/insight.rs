@@ -199,6 +199,19 @@ pub const ID_NAMESPACE: Uuid = Uuid::from_u128(0x5f1c_7a2e_4b1d_5e8a_9c3f_2d6b_8
 
 impl InsightRecord {
     /// The record as one line of JSON in CloudTrail's field order.
+    ///
+    /// ```
+    /// # use trailsight_engine::{Detector, DetectorConfig, InsightState};
+    /// # let mut detector = Detector::new(DetectorConfig::default())?;
+    /// # let mut records = Vec::new();
+    /// # detector.finish(&mut records);
+    /// for record in &records {
+    ///     let json = record.to_json();
+    ///     assert!(json.starts_with(r#"{"eventVersion":"1.09","eventTime":""#));
+    ///     assert_eq!(record.event_time.to_string().len(), "2020-07-21T20:56:00Z".len());
+    /// }
+    /// # Ok::<(), trailsight_engine::ConfigError>(())
+    /// ```
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.wire()).expect("insight records always serialise")
     }

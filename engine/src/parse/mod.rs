@@ -191,6 +191,18 @@ pub enum RecordErrorKind {
 
 /// Parses one whole, decompressed document and reports every item to `on_item`, in document
 /// order. See the module documentation.
+///
+/// ```
+/// use trailsight_engine::parse::{DocumentFormat, ParsedItem, parse_document};
+/// let lookup = br#"{"Events":[{"EventId":"1","ReadOnly":"false","CloudTrailEvent":"{\"eventTime\":\"2024-03-04T10:00:00Z\",\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"CreateUser\",\"awsRegion\":\"us-east-1\"}"}]}"#;
+/// let mut names = Vec::new();
+/// let summary = parse_document(lookup, &mut |item| match item {
+///     ParsedItem::Event { event, location } => names.push((event.event_name.into_owned(), location.record)),
+///     other => panic!("{other:?}"),
+/// });
+/// assert_eq!(summary.format, DocumentFormat::LookupEvents);
+/// assert_eq!(names, [("CreateUser".to_owned(), 0)]);
+/// ```
 pub fn parse_document(
     bytes: &[u8],
     on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>),
