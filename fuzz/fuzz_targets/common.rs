@@ -27,9 +27,17 @@ pub fn check_document(bytes: &[u8]) {
                 error.location
             }
         };
-        assert!(location.byte_offset <= bytes.len() as u64, "{location:?} beyond {}", bytes.len());
+        assert!(
+            location.byte_offset <= bytes.len() as u64,
+            "{location:?} beyond {}",
+            bytes.len()
+        );
         if let Some(previous) = last {
-            assert!(location.record >= previous, "record {} after {previous}", location.record);
+            assert!(
+                location.record >= previous,
+                "record {} after {previous}",
+                location.record
+            );
         }
         last = Some(location.record);
     });

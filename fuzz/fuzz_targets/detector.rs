@@ -8,13 +8,26 @@ use std::collections::HashMap;
 
 use arbitrary::Arbitrary;
 use trailsight_engine::time::{Minute, Timestamp};
-use trailsight_engine::{Detector, DetectorConfig, Event, EventCategory, InsightRecord, InsightState, UserIdentity};
+use trailsight_engine::{
+    Detector, DetectorConfig, Event, EventCategory, InsightRecord, InsightState, UserIdentity,
+};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    Observe { minute: u16, second: u8, api: u8, error: Option<u8>, read: bool, who: u8, id: u16, account: u8 },
+    Observe {
+        minute: u16,
+        second: u8,
+        api: u8,
+        error: Option<u8>,
+        read: bool,
+        who: u8,
+        id: u16,
+        account: u8,
+    },
     Advance,
-    AdvanceTo { minute: u16 },
+    AdvanceTo {
+        minute: u16,
+    },
     Checkpoint,
 }
 
@@ -40,7 +53,16 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
     let span = (i64::from(input.days % 45) + 1) * 1440;
     for op in input.ops {
         match op {
-            Op::Observe { minute, second, api, error, read, who, id, account } => {
+            Op::Observe {
+                minute,
+                second,
+                api,
+                error,
+                read,
+                who,
+                id,
+                account,
+            } => {
                 let minute = BASE + i64::from(minute) * span / 65_536;
                 let names = ["CreateUser", "PutParameter", "RunInstances", "DeleteBucket"];
                 let id = format!("{id:032x}");
@@ -58,12 +80,18 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
                     error_code: error.map(|e| Cow::Owned(format!("E{}", e % 3))),
                     user_agent: Some(Cow::Owned(format!("agent-{}", who % 5))),
                     source_ip_address: None,
-                    user_identity: UserIdentity { arn: Some(Cow::Borrowed(&arn)), ..UserIdentity::default() },
+                    user_identity: UserIdentity {
+                        arn: Some(Cow::Borrowed(&arn)),
+                        ..UserIdentity::default()
+                    },
                 };
                 detector.observe(&event);
             }
             Op::Advance => detector.advance(&mut records),
-            Op::AdvanceTo { minute } => detector.advance_to(Minute(BASE + i64::from(minute) * span / 65_536), &mut records),
+            Op::AdvanceTo { minute } => detector.advance_to(
+                Minute(BASE + i64::from(minute) * span / 65_536),
+                &mut records,
+            ),
             Op::Checkpoint => {
                 let bytes = detector.snapshot();
                 detector = Detector::restore(&bytes).expect("own snapshot");
@@ -74,17 +102,29 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
     detector.finish(&mut records);
     let stats = detector.stats();
     let na = &stats.not_analysed;
-    let not_analysed = na.read_only + na.category_not_selected + na.category_never_analysed + na.insight_type_off;
-    assert_eq!(stats.events, stats.counted + stats.duplicates + stats.too_late + stats.in_the_future + not_analysed);
+    let not_analysed =
+        na.read_only + na.category_not_selected + na.category_never_analysed + na.insight_type_off;
+    assert_eq!(
+        stats.events,
+        stats.counted + stats.duplicates + stats.too_late + stats.in_the_future + not_analysed
+    );
     let mut starts: HashMap<_, &InsightRecord> = HashMap::new();
     for record in &records {
         assert!(record.insight.minutes >= 1 && record.baseline.minutes >= 10_080);
         match record.state {
-            InsightState::Start => assert!(starts.insert(record.shared_event_id, record).is_none(), "one Start per insight"),
+            InsightState::Start => assert!(
+                starts.insert(record.shared_event_id, record).is_none(),
+                "one Start per insight"
+            ),
             InsightState::End => {
-                let start = starts.remove(&record.shared_event_id).expect("every End has its Start");
+                let start = starts
+                    .remove(&record.shared_event_id)
+                    .expect("every End has its Start");
                 assert_eq!(record.baseline, start.baseline);
-                assert_eq!(record.event_time.0 - start.event_time.0, record.insight.minutes as i64);
+                assert_eq!(
+                    record.event_time.0 - start.event_time.0,
+                    record.insight.minutes as i64
+                );
             }
         }
     }
