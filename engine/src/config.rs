@@ -80,6 +80,51 @@ pub struct DetectorConfig {
     pub reject_after: Option<Timestamp>,
     /// Per-key settings, applied in order; a later match overrides an earlier one field by field.
     pub overrides: Vec<KeyOverride>,
+    /// Bounds on the detector's state, for hostile input; see [`Limits`].
+    pub limits: Limits,
+}
+
+/// The longest string the detector keeps, in bytes. CloudTrail's own limits are shorter (1 KB
+/// for `userAgent` and `errorCode`, 2048 characters for an ARN), so only input that did not come
+/// from CloudTrail can exceed it: a longer attribute value is cut to it, and an event whose
+/// account, region, event source, event name or error code is longer is not analysed.
+pub const MAX_STRING_BYTES: usize = 2048;
+
+/// Bounds on the detector's state. Real trails stay far below them; input crafted to exhaust
+/// memory (a million distinct event names, a new user agent per call) hits them, and the
+/// detector then keeps working in bounded memory and counts what it set aside
+/// ([`crate::DetectorStats::limits`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Limits {
+    /// Account-regions tracked; events of further ones are not analysed. Default 100,000.
+    pub max_account_regions: usize,
+    /// Series (APIs, or API and error code) per account-region; events that would start a new
+    /// one beyond this are not analysed. Default 20,000.
+    pub max_series_per_account_region: usize,
+    /// Distinct strings kept (identities, user agents, error codes, names). When the table is
+    /// full and compacting it frees nothing, a new identity or user agent is counted under the
+    /// value `(other)`, and an event with a new name or error code is not analysed. Default
+    /// 500,000.
+    pub max_strings: usize,
+    /// Bytes of text in those strings; the same rules apply. Default 128 MiB.
+    pub max_string_bytes: usize,
+    /// Event IDs remembered per account-region for de-duplication. Past it, the IDs of the
+    /// oldest minutes are forgotten early, and later events of those minutes are reported as
+    /// too late rather than risk counting a duplicate. Default 10,000,000.
+    pub max_event_ids_per_account_region: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_account_regions: 100_000,
+            max_series_per_account_region: 20_000,
+            max_strings: 500_000,
+            max_string_bytes: 128 << 20,
+            max_event_ids_per_account_region: 10_000_000,
+        }
+    }
 }
 
 impl Default for DetectorConfig {
@@ -99,6 +144,7 @@ impl Default for DetectorConfig {
             keep_session_names: false,
             reject_after: None,
             overrides: Vec::new(),
+            limits: Limits::default(),
         }
     }
 }
@@ -161,6 +207,11 @@ pub enum ConfigError {
     /// Minimum count of zero.
     #[error("min count must be at least 1")]
     MinCount,
+    /// Limits too small to work with.
+    #[error(
+        "limits too small (at least 1 account-region, 1 series, 16 strings, 32 KiB of strings and 1000 event IDs): {0}"
+    )]
+    Limits(String),
     /// An override matching everything, or with an invalid setting.
     #[error("override {index}: {reason}")]
     Override {
@@ -199,6 +250,15 @@ impl DetectorConfig {
         }
         if self.min_count == 0 {
             return Err(ConfigError::MinCount);
+        }
+        let l = &self.limits;
+        if l.max_account_regions == 0
+            || l.max_series_per_account_region == 0
+            || l.max_strings < 16
+            || l.max_string_bytes < 16 * MAX_STRING_BYTES
+            || l.max_event_ids_per_account_region < 1000
+        {
+            return Err(ConfigError::Limits(format!("{l:?}")));
         }
         for (index, o) in self.overrides.iter().enumerate() {
             let reason = if o.account.is_none()

@@ -18,9 +18,13 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
-use crate::config::{ConfigError, DetectorConfig, SeriesIdentity, SeriesSettings};
+use crate::config::{
+    ConfigError, DetectorConfig, MAX_STRING_BYTES, SeriesIdentity, SeriesSettings,
+};
 use crate::event::{Event, EventCategory, EventIdKey, NULL_VALUE};
-use crate::ingest::{Analysed, Classification, EventBatch, IngestOptions, NotAnalysedCounts};
+use crate::ingest::{
+    Analysed, Classification, EventBatch, IngestOptions, NotAnalysed, NotAnalysedCounts,
+};
 use crate::insight::{
     AttributeKind, AttributedValue, Attribution, Average, InsightIdentity, InsightRecord,
     InsightState, InsightType,
@@ -90,6 +94,23 @@ pub struct DetectorStats {
     pub insights_started: u64,
     /// End records emitted.
     pub insights_ended: u64,
+    /// What the state limits set aside.
+    pub limits: LimitStats,
+}
+
+/// What the state limits ([`crate::Limits`]) set aside. All zero on real trails.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimitStats {
+    /// Attribute values counted as `(other)` because the string table was full.
+    pub values_lumped: u64,
+    /// Attribute values longer than [`crate::config::MAX_STRING_BYTES`], cut to it.
+    pub values_cut: u64,
+    /// Events not counted into one of their series because their account-region had its
+    /// maximum of series (the events themselves are counted if another series took them, and
+    /// are not analysed otherwise).
+    pub series_refused: u64,
+    /// Event IDs forgotten before the dedup horizon because an account-region had its maximum.
+    pub event_ids_forgotten: u64,
 }
 
 /// An insight with a Start and no End yet.
@@ -149,6 +170,47 @@ pub struct Detector {
     stats: DetectorStats,
     /// The last day the string table was checked for compaction.
     compacted_day: Day,
+    /// The value new identities and user agents are counted as when the string table is full.
+    other_value: Sym,
+    /// The string table filled up since the last compaction: compact at the next advance.
+    strings_full: bool,
+    /// The last day a full table was checked for compaction.
+    full_checked_day: Day,
+}
+
+/// The attribution value strings are counted as once the string table is full.
+pub const OTHER_VALUE: &str = "(other)";
+
+/// Whether a string is a key of the event's series (which cannot be cut or replaced) or an
+/// attribute value (which can).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Key,
+    Value,
+}
+
+/// `key` if its series exists or the partition has room for it; and whether it was refused.
+fn admit(
+    partition: &Partition,
+    key: Option<SeriesKey>,
+    max_series: usize,
+) -> (Option<SeriesKey>, bool) {
+    match key {
+        Some(key) if partition.series.contains_key(&key) || partition.series.len() < max_series => {
+            (Some(key), false)
+        }
+        Some(_) => (None, true),
+        None => (None, false),
+    }
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The state [`Detector::snapshot`] writes; [`SnapshotOwned`] reads it, field for field.
@@ -161,6 +223,7 @@ struct SnapshotRef<'a> {
     partitions: Vec<(&'a PartitionKey, &'a Partition)>,
     stats: &'a DetectorStats,
     compacted_day: Day,
+    other_value: Sym,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +235,7 @@ struct SnapshotOwned {
     partitions: Vec<(PartitionKey, Partition)>,
     stats: DetectorStats,
     compacted_day: Day,
+    other_value: Sym,
 }
 
 /// What [`Detector::observe_document`] found besides events.
@@ -247,6 +311,7 @@ impl Detector {
         config.validate()?;
         let mut interner = Interner::new();
         let null_value = interner.intern(NULL_VALUE);
+        let other_value = interner.intern(OTHER_VALUE);
         Ok(Detector {
             options: IngestOptions::new(&config),
             config,
@@ -255,6 +320,9 @@ impl Detector {
             partitions: FxHashMap::default(),
             stats: DetectorStats::default(),
             compacted_day: BEGINNING.day(),
+            other_value,
+            strings_full: false,
+            full_checked_day: BEGINNING.day(),
         })
     }
 
@@ -311,36 +379,47 @@ impl Detector {
             self.stats.in_the_future += 1;
             return Observation::InTheFuture;
         }
-        let interner = &mut self.interner;
-        let partition = PartitionKey {
-            account: event.account_id().map(|a| interner.intern(a)),
-            region: interner.intern(&event.aws_region),
+        let minute = event.minute();
+        let account = match event.account_id() {
+            Some(account) => match self.key_sym(account) {
+                Some(sym) => Some(sym),
+                None => return self.not_analysed(NotAnalysed::OverLimit),
+            },
+            None => None,
         };
-        self.cover(partition, event.minute(), event.minute());
-        let (call_rate, error_rate) = match classification {
+        let Some(region) = self.key_sym(&event.aws_region) else {
+            return self.not_analysed(NotAnalysed::OverLimit);
+        };
+        let partition = PartitionKey { account, region };
+        if !self.cover(partition, minute, minute) {
+            return self.not_analysed(NotAnalysed::OverLimit);
+        }
+        let targets = match classification {
             Classification::Analysed {
                 call_rate,
                 error_rate,
             } => (call_rate, error_rate),
-            Classification::NotAnalysed(reason) => {
-                self.stats.not_analysed.add(reason);
-                return Observation::NotAnalysed(reason);
-            }
+            Classification::NotAnalysed(reason) => return self.not_analysed(reason),
             Classification::InTheFuture => unreachable!("returned above"),
         };
         self.stats.read_only_absent += u64::from(event.read_only.is_none());
         self.stats.without_event_id += u64::from(event.event_id.is_none());
         let keep_session_names = self.options.keep_session_names();
-        let interner = &mut self.interner;
-        let partition_syms = (partition.account, partition.region);
-        let analysed = Analysed::of(
+        let fields = Analysed::of(
             event,
-            partition_syms,
-            (call_rate, error_rate),
+            (event.account_id(), event.aws_region.as_ref()),
+            targets,
             keep_session_names,
-            |text| interner.intern(text),
+            |text| text,
         );
-        self.count(analysed)
+        let resolved = self.resolve(&fields, partition, |detector, text, role| match role {
+            Role::Key => detector.key_sym(text),
+            Role::Value => Some(detector.value_sym(text)),
+        });
+        match resolved {
+            Some(analysed) => self.count(analysed),
+            None => self.not_analysed(NotAnalysed::OverLimit),
+        }
     }
 
     /// Counts the analysed events of a batch, in the batch's order, and adds its other counts to
@@ -365,28 +444,105 @@ impl Detector {
         self.stats.in_the_future += batch.in_the_future;
         self.stats.read_only_absent += batch.read_only_absent;
         self.stats.without_event_id += batch.without_event_id;
-        let mut syms: Vec<Option<Sym>> = vec![None; batch.string_count()];
-        let mut sym = |id: u32, interner: &mut Interner| {
-            *syms[id as usize].get_or_insert_with(|| interner.intern(batch.string(id)))
+        // Each distinct string of the batch is looked up once; `None` inside: too long, or new
+        // while the string table is full (it cannot empty before the next advance).
+        let mut cache: Vec<Option<Option<Sym>>> = vec![None; batch.string_count()];
+        let mut lookup = |detector: &mut Detector, id: u32, role: Role| -> Option<Sym> {
+            let text = batch.string(id);
+            let interned = *cache[id as usize].get_or_insert_with(|| {
+                if text.len() > MAX_STRING_BYTES {
+                    None
+                } else {
+                    detector.try_intern(text)
+                }
+            });
+            match (interned, role) {
+                (Some(sym), _) => Some(sym),
+                (None, Role::Key) => None,
+                (None, Role::Value) => Some(detector.value_sym(text)),
+            }
         };
         for span in &batch.spans {
-            let interner = &mut self.interner;
-            let partition = PartitionKey {
-                account: span.account.map(|a| sym(a, interner)),
-                region: sym(span.region, interner),
-            };
-            self.cover(partition, span.first, span.last);
+            let account = span.account.map(|a| lookup(self, a, Role::Key));
+            let region = lookup(self, span.region, Role::Key);
+            // A partition that cannot be tracked has none of its events counted (see `count`).
+            if let (Some(region), None | Some(Some(_))) = (region, account) {
+                let key = PartitionKey {
+                    account: account.flatten(),
+                    region,
+                };
+                self.cover(key, span.first, span.last);
+            }
         }
         let before = self.stats.counted;
         for e in &batch.events {
-            let interner = &mut self.interner;
-            let analysed = e.map(|id| sym(id, interner));
-            self.count(analysed);
+            let account = e.account.map(|a| lookup(self, a, Role::Key));
+            let region = lookup(self, e.region, Role::Key);
+            let partition = match (region, account) {
+                (Some(region), None | Some(Some(_))) => PartitionKey {
+                    account: account.flatten(),
+                    region,
+                },
+                _ => {
+                    self.not_analysed(NotAnalysed::OverLimit);
+                    continue;
+                }
+            };
+            match self.resolve(e, partition, &mut lookup) {
+                Some(analysed) => self.count(analysed),
+                None => self.not_analysed(NotAnalysed::OverLimit),
+            };
         }
         self.stats.counted - before
     }
 
-    fn cover(&mut self, key: PartitionKey, first: Minute, last: Minute) {
+    fn not_analysed(&mut self, reason: NotAnalysed) -> Observation {
+        self.stats.not_analysed.add(reason);
+        Observation::NotAnalysed(reason)
+    }
+
+    /// The symbols of an event's strings within the limits, or `None` when a key string cannot
+    /// be kept and the event cannot be analysed.
+    fn resolve<T: Copy>(
+        &mut self,
+        e: &Analysed<T>,
+        partition: PartitionKey,
+        mut sym: impl FnMut(&mut Detector, T, Role) -> Option<Sym>,
+    ) -> Option<Analysed<Sym>> {
+        let source = sym(self, e.source, Role::Key)?;
+        let name = sym(self, e.name, Role::Key)?;
+        let error_rate_code = match e.error_rate_code {
+            Some(code) => Some(sym(self, code, Role::Key)?),
+            None => None,
+        };
+        let error_value = match error_rate_code {
+            Some(code) => code,
+            None => sym(self, e.error_value, Role::Value)?,
+        };
+        Some(Analysed {
+            account: partition.account,
+            region: partition.region,
+            category: e.category,
+            source,
+            name,
+            call_rate: e.call_rate,
+            error_rate_code,
+            error_value,
+            identity: sym(self, e.identity, Role::Value)?,
+            user_agent: sym(self, e.user_agent, Role::Value)?,
+            minute: e.minute,
+            event_id: e.event_id,
+        })
+    }
+
+    /// Extends a partition's coverage and clock; `false` when it is new and the detector already
+    /// tracks its maximum of account-regions.
+    fn cover(&mut self, key: PartitionKey, first: Minute, last: Minute) -> bool {
+        if !self.partitions.contains_key(&key)
+            && self.partitions.len() >= self.config.limits.max_account_regions
+        {
+            return false;
+        }
         let partition = self.partitions.entry(key).or_insert_with(Partition::new);
         // An event too late to count does not extend coverage either.
         if first
@@ -397,6 +553,7 @@ impl Detector {
             partition.first_minute = partition.first_minute.min(first);
         }
         partition.max_minute = partition.max_minute.max(last);
+        true
     }
 
     fn count(&mut self, e: Analysed<Sym>) -> Observation {
@@ -404,23 +561,44 @@ impl Detector {
             account: e.account,
             region: e.region,
         };
-        let partition = self
-            .partitions
-            .get_mut(&key)
-            .expect("covered before counting");
-        if e.minute
-            < partition
-                .frontier
-                .plus(-i64::from(self.config.dedup_horizon_minutes))
-        {
+        let Some(partition) = self.partitions.get_mut(&key) else {
+            return self.not_analysed(NotAnalysed::OverLimit);
+        };
+        let horizon = partition
+            .frontier
+            .plus(-i64::from(self.config.dedup_horizon_minutes));
+        if e.minute < horizon.max(partition.dedup.floor) {
             self.stats.too_late += 1;
             return Observation::TooLate;
         }
-        if let Some(id) = e.event_id
-            && !partition.dedup.insert(id, e.minute)
-        {
-            self.stats.duplicates += 1;
-            return Observation::Duplicate;
+        let series_key = |insight_type, error_code| SeriesKey {
+            insight_type,
+            category: e.category,
+            source: e.source,
+            name: e.name,
+            error_code,
+        };
+        let max_series = self.config.limits.max_series_per_account_region;
+        let call_rate = e
+            .call_rate
+            .then(|| series_key(InsightType::ApiCallRateInsight, None));
+        let error_rate = e
+            .error_rate_code
+            .map(|code| series_key(InsightType::ApiErrorRateInsight, Some(code)));
+        let (call_rate, refused_call) = admit(partition, call_rate, max_series);
+        let (error_rate, refused_error) = admit(partition, error_rate, max_series);
+        self.stats.limits.series_refused += u64::from(refused_call) + u64::from(refused_error);
+        if call_rate.is_none() && error_rate.is_none() {
+            return self.not_analysed(NotAnalysed::OverLimit);
+        }
+        if let Some(id) = e.event_id {
+            let max_ids = self.config.limits.max_event_ids_per_account_region;
+            let (new, forgotten) = partition.dedup.insert(id, e.minute, max_ids);
+            self.stats.limits.event_ids_forgotten += forgotten;
+            if !new {
+                self.stats.duplicates += 1;
+                return Observation::Duplicate;
+            }
         }
         let late = e.minute < partition.frontier;
         let recent_from = partition.frontier.plus(-RECENT_MINUTES);
@@ -429,18 +607,10 @@ impl Detector {
             interner: &self.interner,
             partition: key,
         };
-        let series_key = |insight_type, error_code| SeriesKey {
-            insight_type,
-            category: e.category,
-            source: e.source,
-            name: e.name,
-            error_code,
-        };
         let identity = AttrValue::new(AttributeKind::UserIdentityArn, e.identity);
         let agent = AttrValue::new(AttributeKind::UserAgent, e.user_agent);
-        if e.call_rate {
+        if let Some(key) = call_rate {
             let error = AttrValue::new(AttributeKind::ErrorCode, e.error_value);
-            let key = series_key(InsightType::ApiCallRateInsight, None);
             partition.add(
                 key,
                 e.minute,
@@ -449,9 +619,7 @@ impl Detector {
                 &series,
             );
         }
-        if let Some(code) = e.error_rate_code {
-            debug_assert_ne!(code, self.null_value);
-            let key = series_key(InsightType::ApiErrorRateInsight, Some(code));
+        if let Some(key) = error_rate {
             partition.add(key, e.minute, &[identity, agent], recent_from, &series);
         }
         self.stats.counted += 1;
@@ -615,25 +783,39 @@ impl Detector {
         }
         out.sort_by(InsightRecord::output_order);
         sink.extend(out);
-        self.compact_strings_daily();
+        self.compact_strings_when_due();
     }
 
-    /// Once per UTC day of the newest frontier, rebuilds the string table without the strings no
-    /// longer referenced (identities and user agents of days that left the baseline), when they
-    /// are the majority: a detector that runs for months keeps a bounded table.
-    fn compact_strings_daily(&mut self) {
+    /// Rebuilds the string table without the strings no longer referenced (identities and user
+    /// agents of days that left the baseline): once per UTC day of the newest frontier when they
+    /// are the majority, so a detector that runs for months keeps a bounded table; and, at most
+    /// once a day, when the table filled up and a tenth of it can be freed. Only here, between
+    /// events, are symbols renumbered.
+    fn compact_strings_when_due(&mut self) {
         let Some(day) = self.partitions.values().map(|p| p.frontier.day()).max() else {
             return;
         };
-        if day <= self.compacted_day {
+        let new_day = day > self.compacted_day;
+        let full = std::mem::take(&mut self.strings_full) && day > self.full_checked_day;
+        if !new_day && !full {
             return;
         }
-        self.compacted_day = day;
+        if new_day {
+            self.compacted_day = day;
+        } else {
+            self.full_checked_day = day;
+        }
         let mut live = vec![false; self.interner.len()];
         live[self.null_value.index() as usize] = true;
+        live[self.other_value.index() as usize] = true;
         self.for_each_sym(&mut |sym| live[sym.index() as usize] = true);
-        let kept = live.iter().filter(|&&k| k).count();
-        if self.interner.len() < 4096 || kept * 2 > self.interner.len() {
+        let (kept, len) = (live.iter().filter(|&&k| k).count(), self.interner.len());
+        let worth = if full {
+            kept * 10 <= len * 9
+        } else {
+            len >= 4096 && kept * 2 <= len
+        };
+        if !worth {
             return;
         }
         let (interner, mapping) = self.interner.compacted(&live);
@@ -648,7 +830,41 @@ impl Detector {
             })
             .collect();
         self.null_value = remap(self.null_value);
+        self.other_value = remap(self.other_value);
         self.interner = interner;
+    }
+
+    /// The symbol of a key string (account, region, source, name, error code), or `None` when
+    /// the event cannot be analysed: the string is too long, or new while the table is full.
+    fn key_sym(&mut self, text: &str) -> Option<Sym> {
+        if text.len() > MAX_STRING_BYTES {
+            return None;
+        }
+        self.try_intern(text)
+    }
+
+    /// The symbol of an attribute value: cut to [`MAX_STRING_BYTES`], and [`OTHER_VALUE`] when
+    /// it is new while the table is full.
+    fn value_sym(&mut self, text: &str) -> Sym {
+        let text = if text.len() > MAX_STRING_BYTES {
+            self.stats.limits.values_cut += 1;
+            cut(text, MAX_STRING_BYTES)
+        } else {
+            text
+        };
+        self.try_intern(text).unwrap_or_else(|| {
+            self.stats.limits.values_lumped += 1;
+            self.other_value
+        })
+    }
+
+    fn try_intern(&mut self, text: &str) -> Option<Sym> {
+        let limits = &self.config.limits;
+        let sym = self
+            .interner
+            .try_intern(text, limits.max_strings, limits.max_string_bytes);
+        self.strings_full |= sym.is_none();
+        sym
     }
 
     /// Calls `f` with every symbol the state refers to, except `null_value`.
@@ -682,6 +898,7 @@ impl Detector {
             partitions,
             stats: &self.stats,
             compacted_day: self.compacted_day,
+            other_value: self.other_value,
         })
     }
 
@@ -708,6 +925,9 @@ impl Detector {
             partitions: state.partitions.into_iter().collect(),
             stats: state.stats,
             compacted_day: state.compacted_day,
+            other_value: state.other_value,
+            strings_full: false,
+            full_checked_day: BEGINNING.day(),
         };
         detector
             .check_invariants()
@@ -725,12 +945,15 @@ impl Detector {
             }
         };
         check(self.null_value);
+        check(self.other_value);
         self.for_each_sym(&mut check);
         if let Some(sym) = foreign {
             return Err(format!("symbol {} is not in the string table", sym.index()));
         }
-        if self.interner.resolve(self.null_value) != NULL_VALUE {
-            return Err("the null value is not \"null\"".into());
+        if self.interner.resolve(self.null_value) != NULL_VALUE
+            || self.interner.resolve(self.other_value) != OTHER_VALUE
+        {
+            return Err("the null or other value is not what it must be".into());
         }
         for partition in self.partitions.values() {
             if partition
@@ -752,7 +975,8 @@ impl Detector {
         let mut size = StateSize {
             partitions: self.partitions.len(),
             strings: self.interner.len(),
-            bytes: self.interner.string_bytes() + self.interner.len() * 24,
+            // Per string: its shared allocation's header, a map entry and an index entry.
+            bytes: self.interner.string_bytes() + self.interner.len() * 72,
             ..StateSize::default()
         };
         for partition in self.partitions.values() {
@@ -908,37 +1132,68 @@ impl Partition {
 
 /// Event IDs seen, by minute, so they can be forgotten once the minute is behind the horizon.
 /// Written without `seen`, which is rebuilt from `by_minute`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(from = "DedupByMinute", into = "DedupByMinute")]
 struct Dedup {
     seen: FxHashSet<EventIdKey>,
     by_minute: BTreeMap<Minute, Vec<EventIdKey>>,
+    /// Minutes before this one were forgotten early, at capacity: their events are too late.
+    floor: Minute,
+}
+
+impl Default for Dedup {
+    fn default() -> Dedup {
+        Dedup {
+            seen: FxHashSet::default(),
+            by_minute: BTreeMap::new(),
+            floor: BEGINNING,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
-struct DedupByMinute(BTreeMap<Minute, Vec<EventIdKey>>);
+struct DedupByMinute(Minute, BTreeMap<Minute, Vec<EventIdKey>>);
 
 impl From<DedupByMinute> for Dedup {
-    fn from(DedupByMinute(by_minute): DedupByMinute) -> Dedup {
+    fn from(DedupByMinute(floor, by_minute): DedupByMinute) -> Dedup {
         let seen = by_minute.values().flatten().copied().collect();
-        Dedup { seen, by_minute }
+        Dedup {
+            seen,
+            by_minute,
+            floor,
+        }
     }
 }
 
 impl From<Dedup> for DedupByMinute {
     fn from(dedup: Dedup) -> DedupByMinute {
-        DedupByMinute(dedup.by_minute)
+        DedupByMinute(dedup.floor, dedup.by_minute)
     }
 }
 
 impl Dedup {
-    /// Whether `id` is new; remembers it.
-    fn insert(&mut self, id: EventIdKey, minute: Minute) -> bool {
+    /// Whether `id` is new, remembering it; and how many IDs were forgotten to stay within
+    /// `max_ids`: the oldest minutes go first, down to nine tenths of the maximum, and `floor`
+    /// rises past them.
+    fn insert(&mut self, id: EventIdKey, minute: Minute, max_ids: usize) -> (bool, u64) {
         if !self.seen.insert(id) {
-            return false;
+            return (false, 0);
         }
         self.by_minute.entry(minute).or_default().push(id);
-        true
+        let mut forgotten = 0;
+        if self.seen.len() > max_ids {
+            while self.seen.len() > max_ids / 10 * 9 {
+                let Some((oldest, ids)) = self.by_minute.pop_first() else {
+                    break;
+                };
+                for id in &ids {
+                    self.seen.remove(id);
+                }
+                forgotten += ids.len() as u64;
+                self.floor = oldest.plus(1);
+            }
+        }
+        (true, forgotten)
     }
 
     fn expire_before(&mut self, minute: Minute) {

@@ -38,6 +38,9 @@ pub enum NotAnalysed {
     CategoryNeverAnalysed,
     /// It would only feed an insight type that is not selected.
     InsightTypeOff,
+    /// It would exceed a limit of the detector's state (a new account-region, series or string
+    /// past [`crate::Limits`], or a key longer than [`crate::config::MAX_STRING_BYTES`]).
+    OverLimit,
 }
 
 /// Counts of events not analysed, by reason.
@@ -51,6 +54,8 @@ pub struct NotAnalysedCounts {
     pub category_never_analysed: u64,
     /// See [`NotAnalysed::InsightTypeOff`].
     pub insight_type_off: u64,
+    /// See [`NotAnalysed::OverLimit`].
+    pub over_limit: u64,
 }
 
 impl NotAnalysedCounts {
@@ -61,6 +66,7 @@ impl NotAnalysedCounts {
             NotAnalysed::CategoryNotSelected => self.category_not_selected += 1,
             NotAnalysed::CategoryNeverAnalysed => self.category_never_analysed += 1,
             NotAnalysed::InsightTypeOff => self.insight_type_off += 1,
+            NotAnalysed::OverLimit => self.over_limit += 1,
         }
     }
 
@@ -70,6 +76,7 @@ impl NotAnalysedCounts {
         self.category_not_selected += other.category_not_selected;
         self.category_never_analysed += other.category_never_analysed;
         self.insight_type_off += other.insight_type_off;
+        self.over_limit += other.over_limit;
     }
 
     /// All events not analysed.
@@ -78,6 +85,7 @@ impl NotAnalysedCounts {
             + self.category_not_selected
             + self.category_never_analysed
             + self.insight_type_off
+            + self.over_limit
     }
 }
 
@@ -173,9 +181,9 @@ impl IngestOptions {
     }
 }
 
-/// An analysed event with its strings replaced by symbols of type `S`: indexes into a batch's
-/// string table, or the detector's interned [`crate::intern::Sym`]s. Built by
-/// [`Analysed::of`] only, so both ways into the detector apply the same attribution rules.
+/// An analysed event with its strings as `S`: the event's own `&str`s, indexes into a batch's
+/// string table, or the detector's interned [`crate::intern::Sym`]s. Built by [`Analysed::of`]
+/// only, so both ways into the detector apply the same attribution rules.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Analysed<S> {
     pub account: Option<S>,
@@ -196,12 +204,12 @@ pub(crate) struct Analysed<S> {
 
 impl<S: Copy> Analysed<S> {
     /// The analysed fields of `event`, whose account and region are already interned.
-    pub(crate) fn of(
-        event: &Event<'_>,
+    pub(crate) fn of<'e>(
+        event: &'e Event<'_>,
         (account, region): (Option<S>, S),
         (call_rate, error_rate): (bool, bool),
         keep_session_names: bool,
-        mut intern: impl FnMut(&str) -> S,
+        mut intern: impl FnMut(&'e str) -> S,
     ) -> Analysed<S> {
         let error_value = intern(event.error_code_attribution());
         Analysed {
@@ -217,25 +225,6 @@ impl<S: Copy> Analysed<S> {
             user_agent: intern(event.user_agent_attribution()),
             minute: event.minute(),
             event_id: event.event_id.as_deref().map(EventIdKey::of),
-        }
-    }
-
-    /// The same event with every symbol mapped by `f`.
-    pub(crate) fn map<T: Copy>(self, mut f: impl FnMut(S) -> T) -> Analysed<T> {
-        let error_value = f(self.error_value);
-        Analysed {
-            account: self.account.map(&mut f),
-            region: f(self.region),
-            category: self.category,
-            source: f(self.source),
-            name: f(self.name),
-            call_rate: self.call_rate,
-            error_rate_code: self.error_rate_code.map(|_| error_value),
-            error_value,
-            identity: f(self.identity),
-            user_agent: f(self.user_agent),
-            minute: self.minute,
-            event_id: self.event_id,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! String interning: each distinct account, region, event source, event name, error code,
 //! identity and user agent is stored once and referred to by a 4-byte [`Sym`].
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -20,11 +22,12 @@ impl Sym {
     }
 }
 
-/// A string table handing out one [`Sym`] per distinct string.
+/// A string table handing out one [`Sym`] per distinct string. Each string is allocated once,
+/// shared by the lookup map and the index.
 #[derive(Debug, Default, Clone)]
 pub struct Interner {
-    ids: FxHashMap<Box<str>, Sym>,
-    strings: Vec<Box<str>>,
+    ids: FxHashMap<Arc<str>, Sym>,
+    strings: Vec<Arc<str>>,
     bytes: usize,
 }
 
@@ -40,10 +43,21 @@ impl Interner {
             return sym;
         }
         let sym = Sym(u32::try_from(self.strings.len()).expect("more than 2^32 distinct strings"));
-        self.strings.push(text.into());
-        self.ids.insert(text.into(), sym);
+        let shared: Arc<str> = text.into();
+        self.strings.push(Arc::clone(&shared));
+        self.ids.insert(shared, sym);
         self.bytes += text.len();
         sym
+    }
+
+    /// Like [`Interner::intern`], but a new string is only added while the table holds fewer
+    /// than `max_strings` strings and `max_bytes` bytes of text.
+    pub fn try_intern(&mut self, text: &str, max_strings: usize, max_bytes: usize) -> Option<Sym> {
+        if let Some(&sym) = self.ids.get(text) {
+            return Some(sym);
+        }
+        (self.strings.len() < max_strings && self.bytes + text.len() <= max_bytes)
+            .then(|| self.intern(text))
     }
 
     /// The symbol of `text` if it was interned.
@@ -69,9 +83,9 @@ impl Interner {
         self.strings.is_empty()
     }
 
-    /// Bytes of string data held (each string is stored twice: as map key and in the index).
+    /// Bytes of string text held.
     pub fn string_bytes(&self) -> usize {
-        self.bytes * 2
+        self.bytes
     }
 }
 

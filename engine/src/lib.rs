@@ -54,7 +54,7 @@ pub mod snapshot;
 pub mod time;
 pub mod window;
 
-pub use config::{ConfigError, DetectorConfig, KeyOverride};
+pub use config::{ConfigError, DetectorConfig, KeyOverride, Limits};
 pub use detector::{Detector, DetectorStats, Observation, OpenInsight, StateSize};
 pub use event::{Event, EventCategory, UserIdentity};
 pub use ingest::{EventBatch, IngestOptions};

@@ -188,6 +188,7 @@ impl Summary {
             + self.records.bad
             + self.detector.too_late
             + self.detector.in_the_future
+            + self.detector.not_analysed.over_limit
             > 0
     }
 
@@ -240,6 +241,7 @@ impl Summary {
                 "network activity or unknown category",
             ),
             (na.insight_type_off, "insight type not selected"),
+            (na.over_limit, "over a state limit"),
         ] {
             if count > 0 {
                 reasons.push(format!("{} {label}", n(count)));
@@ -266,6 +268,17 @@ impl Summary {
                 "trailsight:   {} analysed events had no readOnly (classified by eventName), {} no eventID",
                 n(d.read_only_absent),
                 n(d.without_event_id)
+            )?;
+        }
+        let l = &d.limits;
+        if l.values_lumped + l.values_cut + l.series_refused + l.event_ids_forgotten > 0 {
+            writeln!(
+                out,
+                "trailsight:   limits: {} values counted as (other) with the string table full, {} values cut to 2048 bytes, {} series not created, {} event IDs forgotten early",
+                n(l.values_lumped),
+                n(l.values_cut),
+                n(l.series_refused),
+                n(l.event_ids_forgotten)
             )?;
         }
         let s = &self.state;
