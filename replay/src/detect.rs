@@ -30,6 +30,33 @@ pub struct DetectArgs {
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub detector: ConfigArgs,
+
+    /// Parse threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Exit with status 2 if any input was bad or any event was dropped.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No summary on stderr (errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
+
+    /// Error lines printed per file; the rest are only counted [default: 10].
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_errors_per_file: usize,
+}
+
+/// The detector settings shared by `detect`, `replay` and `explain`.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
     /// Detector settings and per-key overrides (TOML; see docs/algorithm.md). Flags given on the
     /// command line take precedence.
     #[arg(long, value_name = "FILE")]
@@ -67,26 +94,6 @@ pub struct DetectArgs {
     /// Keep session names in assumed-role ARNs in userIdentityArn attributions.
     #[arg(long)]
     pub keep_session_names: bool,
-
-    /// Parse threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// Exit with status 2 if any input was bad or any event was dropped.
-    #[arg(long)]
-    pub strict: bool,
-
-    /// No summary on stderr (errors are still printed).
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Also write the summary as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
-    pub summary_json: Option<PathBuf>,
-
-    /// Error lines printed per file; the rest are only counted [default: 10].
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_errors_per_file: usize,
 }
 
 /// `--event-categories` values.
@@ -120,7 +127,7 @@ pub enum ReadOnlyFallbackArg {
     Write,
 }
 
-impl DetectArgs {
+impl ConfigArgs {
     /// The detector configuration: defaults, then `--config`, then flags.
     pub fn config(&self) -> anyhow::Result<DetectorConfig> {
         let mut config = match &self.config {
@@ -186,7 +193,7 @@ impl DetectArgs {
 
 /// Runs `trailsight detect`.
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
-    let config = args.config()?;
+    let config = args.detector.config()?;
     let clock = Stopwatch::start();
     let mut detector = Detector::new(config)?;
     let discovery = discover(&args.paths);
