@@ -4,6 +4,7 @@ mod detect;
 mod input;
 mod output;
 mod pipeline;
+mod replay;
 mod simulate;
 mod summary;
 
@@ -24,6 +25,9 @@ enum Command {
     /// Find Insights (unusual API call and error rates) in CloudTrail files and print them as
     /// CloudTrail Insights records.
     Detect(detect::DetectArgs),
+    /// Compare trailsight's insights on a trail with reference Insights (AWS's), and check
+    /// every number of each reference insight against the trail's events.
+    Replay(replay::ReplayArgs),
     /// Generate a synthetic CloudTrail trail in S3 layout, with labelled anomalies.
     Simulate(simulate::SimulateArgs),
 }
@@ -32,6 +36,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Detect(args) => detect::run(args),
+        Command::Replay(args) => replay::run(args),
         Command::Simulate(args) => simulate::run(args).map(|report| {
             eprintln!("{report}");
             ExitCode::SUCCESS

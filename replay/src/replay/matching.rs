@@ -1,0 +1,309 @@
+//! Matching trailsight's insights to reference ones, and what a matched pair's numbers say.
+//!
+//! Two insights can match when their keys agree (account, region, `eventSource`, `eventName`,
+//! insight type, error code; a reference without account or, for error rate, without error
+//! code matches any) and their intervals are at most `tolerance` minutes apart. Pairs are taken
+//! greedily, closest first, so each insight is in at most one pair; see `docs/replay.md`.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use trailsight_engine::InsightType;
+use trailsight_engine::reference::{InsightInterval, InsightKey, ReferenceInsight};
+
+use super::validate::relative_error;
+
+/// A reference insight and trailsight's insight matched to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pair {
+    /// Index into the reference intervals.
+    pub reference: usize,
+    /// Index into trailsight's intervals.
+    pub ours: usize,
+    /// Minutes between the two intervals (0 when they overlap or touch).
+    pub gap: i64,
+}
+
+/// Whether trailsight's insight on `ours` can be the reference insight on `reference`.
+pub fn keys_match(reference: &InsightKey, ours: &InsightKey) -> bool {
+    reference.region == ours.region
+        && reference.event_source == ours.event_source
+        && reference.event_name == ours.event_name
+        && reference.insight_type == ours.insight_type
+        && reference
+            .account
+            .as_ref()
+            .is_none_or(|a| ours.account.as_ref() == Some(a))
+        && (reference.error_code == ours.error_code
+            || reference.insight_type == InsightType::ApiErrorRateInsight
+                && reference.error_code.is_none())
+}
+
+/// Minutes between two intervals' known spans; 0 when they overlap or touch.
+fn gap(a: &InsightInterval, b: &InsightInterval) -> i64 {
+    let ((a0, a1), (b0, b1)) = (a.known_span(), b.known_span());
+    b0.minutes_since(a1).max(a0.minutes_since(b1)).max(0)
+}
+
+/// One-to-one matching: every candidate pair (keys match, gap ≤ `tolerance`) by gap, then
+/// distance between the starts, then reference order, then trailsight order; each taken unless
+/// one of its insights is already matched. Returns the pairs in reference order.
+pub fn match_intervals(
+    reference: &[InsightInterval],
+    ours: &[InsightInterval],
+    tolerance: i64,
+) -> Vec<Pair> {
+    let mut candidates: Vec<(i64, i64, usize, usize)> = Vec::new();
+    for (r, ri) in reference.iter().enumerate() {
+        for (o, oi) in ours.iter().enumerate() {
+            if !keys_match(&ri.key, &oi.key) {
+                continue;
+            }
+            let g = gap(ri, oi);
+            if g <= tolerance {
+                let onset = ri.known_span().0.minutes_since(oi.known_span().0).abs();
+                candidates.push((g, onset, r, o));
+            }
+        }
+    }
+    candidates.sort_unstable();
+    let (mut used_r, mut used_o) = (vec![false; reference.len()], vec![false; ours.len()]);
+    let mut pairs = Vec::new();
+    for (g, _, r, o) in candidates {
+        if !used_r[r] && !used_o[o] {
+            used_r[r] = true;
+            used_o[o] = true;
+            pairs.push(Pair {
+                reference: r,
+                ours: o,
+                gap: g,
+            });
+        }
+    }
+    pairs.sort_by_key(|p| p.reference);
+    pairs
+}
+
+/// One number of a matched pair.
+#[derive(Clone, Debug, Serialize)]
+pub struct NumberComparison {
+    /// `baseline.average`, `Start insight.average`, `End insight.average`, `insightDuration`
+    /// (End) or `baselineDuration`.
+    pub number: &'static str,
+    /// The reference's value.
+    pub reference: f64,
+    /// trailsight's.
+    pub trailsight: f64,
+    /// `|trailsight − reference| / |reference|`; see [`relative_error`].
+    pub relative_error: Option<f64>,
+}
+
+/// How far the top attribution values of a matched pair agree.
+#[derive(Clone, Debug, Serialize)]
+pub struct AttributionAgreement {
+    /// The attribute.
+    pub attribute: String,
+    /// Whose lists were compared: the Ends when both have one, else the Starts.
+    pub record: &'static str,
+    /// Whether the first value of the insight-window lists is the same (two empty lists agree).
+    pub top1: bool,
+    /// Jaccard index of the insight-window lists' values: shared / all (1 for two empty lists).
+    pub top5_jaccard: f64,
+}
+
+/// A matched pair compared.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// Minutes between the intervals.
+    pub gap_minutes: i64,
+    /// trailsight's start minus the reference's, in minutes (positive: trailsight later).
+    pub onset_delay_minutes: Option<i64>,
+    /// trailsight's End minus the reference's, when both have an End.
+    pub end_delay_minutes: Option<i64>,
+    /// The numbers both records carry.
+    pub numbers: Vec<NumberComparison>,
+    /// Attribution agreement per attribute both list.
+    pub attributions: Vec<AttributionAgreement>,
+}
+
+/// Compares a matched pair.
+pub fn compare(reference: &InsightInterval, ours: &InsightInterval, gap: i64) -> Comparison {
+    let onset = match (reference.first_minute(), ours.first_minute()) {
+        (Some(r), Some(o)) => Some(o.minutes_since(r)),
+        _ => None,
+    };
+    let end = match (reference.end_minute(), ours.end_minute()) {
+        (Some(r), Some(o)) => Some(o.minutes_since(r)),
+        _ => None,
+    };
+    let mut numbers = Vec::new();
+    let mut push = |number, r: Option<f64>, o: Option<f64>| {
+        if let (Some(r), Some(o)) = (r, o) {
+            numbers.push(NumberComparison {
+                number,
+                reference: r,
+                trailsight: o,
+                relative_error: relative_error(o, r),
+            });
+        }
+    };
+    let any = |i: &InsightInterval| i.start.clone().or_else(|| i.end.clone());
+    let stat =
+        |r: Option<&ReferenceInsight>, f: fn(&ReferenceInsight) -> Option<f64>| r.and_then(f);
+    let baseline =
+        |r: &ReferenceInsight| Some(r.statistics.as_ref()?.baseline_average.as_ref()?.value);
+    let insight =
+        |r: &ReferenceInsight| Some(r.statistics.as_ref()?.insight_average.as_ref()?.value);
+    let (ra, oa) = (any(reference), any(ours));
+    push(
+        "baseline.average",
+        stat(ra.as_ref(), baseline),
+        stat(oa.as_ref(), baseline),
+    );
+    push(
+        "Start insight.average",
+        stat(reference.start.as_ref(), insight),
+        stat(ours.start.as_ref(), insight),
+    );
+    push(
+        "End insight.average",
+        stat(reference.end.as_ref(), insight),
+        stat(ours.end.as_ref(), insight),
+    );
+    let duration = |r: &ReferenceInsight| r.insight_duration().map(|d| d as f64);
+    push(
+        "insightDuration",
+        stat(reference.end.as_ref(), duration),
+        stat(ours.end.as_ref(), duration),
+    );
+    let baseline_duration = |r: &ReferenceInsight| r.baseline_duration().map(|d| d as f64);
+    push(
+        "baselineDuration",
+        stat(ra.as_ref(), baseline_duration),
+        stat(oa.as_ref(), baseline_duration),
+    );
+    let (record, pair) = match (&reference.end, &ours.end, &reference.start, &ours.start) {
+        (Some(r), Some(o), _, _) => ("End", Some((r, o))),
+        (_, _, Some(r), Some(o)) => ("Start", Some((r, o))),
+        _ => ("", None),
+    };
+    let mut attributions = Vec::new();
+    if let Some((r, o)) = pair {
+        for attribute in ["userIdentityArn", "userAgent", "errorCode"] {
+            let (Some(ra), Some(oa)) = (r.attribution(attribute), o.attribution(attribute)) else {
+                continue;
+            };
+            let values = |a: &trailsight_engine::reference::ReportedAttribution| -> Vec<String> {
+                a.insight.iter().take(5).map(|v| v.value.clone()).collect()
+            };
+            let (rv, ov) = (values(ra), values(oa));
+            let shared = rv.iter().filter(|v| ov.contains(v)).count();
+            let all = rv.len() + ov.len() - shared;
+            attributions.push(AttributionAgreement {
+                attribute: attribute.to_owned(),
+                record,
+                top1: rv.first() == ov.first(),
+                top5_jaccard: if all == 0 {
+                    1.0
+                } else {
+                    shared as f64 / all as f64
+                },
+            });
+        }
+    }
+    Comparison {
+        gap_minutes: gap,
+        onset_delay_minutes: onset,
+        end_delay_minutes: end,
+        numbers,
+        attributions,
+    }
+}
+
+/// Delays are stored in the histogram shifted by this many minutes (~69 days), so that negative
+/// delays fit; larger delays are clamped to it.
+pub const DELAY_OFFSET: i64 = 100_000;
+
+/// A distribution of signed delays in minutes.
+#[derive(Debug)]
+pub struct Delays {
+    histogram: Histogram<u32>,
+    clamped: u64,
+}
+
+/// What [`Delays`] reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct DelayStats {
+    /// Pairs with a delay.
+    pub count: u64,
+    /// Median, in minutes.
+    pub median: i64,
+    /// 90th percentile, in minutes.
+    pub p90: i64,
+    /// Smallest.
+    pub min: i64,
+    /// Largest.
+    pub max: i64,
+    /// Delays beyond ±[`DELAY_OFFSET`] minutes, clamped.
+    pub clamped: u64,
+}
+
+impl Default for Delays {
+    fn default() -> Delays {
+        Delays {
+            // 5 significant digits keep every minute exact up to 2 × DELAY_OFFSET.
+            histogram: Histogram::new_with_bounds(1, 2 * DELAY_OFFSET as u64, 5)
+                .expect("valid histogram bounds"),
+            clamped: 0,
+        }
+    }
+}
+
+impl Delays {
+    /// Records one delay.
+    pub fn record(&mut self, minutes: i64) {
+        let limit = DELAY_OFFSET - 1;
+        if minutes.abs() > limit {
+            self.clamped += 1;
+        }
+        let shifted = (minutes.clamp(-limit, limit) + DELAY_OFFSET) as u64;
+        self.histogram.saturating_record(shifted);
+    }
+
+    /// The statistics; `None` without any delay.
+    pub fn stats(&self) -> Option<DelayStats> {
+        if self.histogram.is_empty() {
+            return None;
+        }
+        let at = |v: u64| v as i64 - DELAY_OFFSET;
+        Some(DelayStats {
+            count: self.histogram.len(),
+            median: at(self.histogram.value_at_quantile(0.5)),
+            p90: at(self.histogram.value_at_quantile(0.9)),
+            min: at(self.histogram.min()),
+            max: at(self.histogram.max()),
+            clamped: self.clamped,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_are_exact_and_signed() {
+        let mut d = Delays::default();
+        for m in [-3, -1, 0, 0, 2, 5, 7, 9, 12, 40] {
+            d.record(m);
+        }
+        let s = d.stats().unwrap();
+        assert_eq!(
+            (s.count, s.median, s.p90, s.min, s.max),
+            (10, 2, 12, -3, 40)
+        );
+        d.record(10_000_000);
+        assert_eq!(d.stats().unwrap().clamped, 1);
+        assert_eq!(d.stats().unwrap().max, DELAY_OFFSET - 1);
+        assert!(Delays::default().stats().is_none());
+    }
+}
