@@ -1,6 +1,7 @@
 //! `trailsight`: replay CloudTrail trails into CloudTrail Insights records.
 
 mod detect;
+mod explain;
 mod input;
 mod output;
 mod pipeline;
@@ -28,6 +29,9 @@ enum Command {
     /// Compare trailsight's insights on a trail with reference Insights (AWS's), and check
     /// every number of each reference insight against the trail's events.
     Replay(replay::ReplayArgs),
+    /// Show one insight against the trail: its numbers, the per-minute series around it, the
+    /// raw events behind it and who made them.
+    Explain(explain::ExplainArgs),
     /// Generate a synthetic CloudTrail trail in S3 layout, with labelled anomalies.
     Simulate(simulate::SimulateArgs),
 }
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args).map(|report| {
             eprintln!("{report}");
             ExitCode::SUCCESS
