@@ -438,7 +438,7 @@ impl Report {
                 "    differs: {} {}: reference {}, trail {}{error}{window}",
                 c.record.as_str(),
                 c.number,
-                compact(&c.aws),
+                c.aws_text.clone().unwrap_or_else(|| compact(&c.aws)),
                 compact(&c.ours)
             )?;
         }

@@ -55,6 +55,9 @@ pub struct Check {
     pub number: String,
     /// What the record says.
     pub aws: Value,
+    /// The record's own text of a number (`8.82145e-05`), which JSON readers may re-print.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_text: Option<String>,
     /// What the trail gives.
     pub ours: Value,
     /// `|ours − aws| / |aws|` for numbers; `None` for lists, and when AWS's value is 0 and ours
@@ -244,6 +247,11 @@ pub fn validate<'w>(
         missing_spans: Vec::new(),
         notes: Vec::new(),
     };
+    for record in records(interval) {
+        for note in &record.notes {
+            v.notes.push(format!("{}: {note}", record.state.as_str()));
+        }
+    }
     let Some(start) = interval.first_minute() else {
         v.notes.push(
             "the first minute is unknown (an End without its Start and without insightDuration)"
@@ -254,9 +262,6 @@ pub fn validate<'w>(
     let end = interval.end_minute();
     let mut used: Vec<(Minute, Minute)> = Vec::new();
     for record in records(interval) {
-        for note in &record.notes {
-            v.notes.push(format!("{}: {note}", record.state.as_str()));
-        }
         let state = record.state;
         let mut baseline = None;
         let mut insight = None;
@@ -267,6 +272,7 @@ pub fn validate<'w>(
                     record: state,
                     number: "baselineDuration".into(),
                     aws: json!(aws),
+                    aws_text: None,
                     ours: json!(ours),
                     relative_error: relative_error(ours as f64, aws as f64),
                     agrees: aws == ours,
@@ -282,6 +288,7 @@ pub fn validate<'w>(
                     record: state,
                     number: "insightDuration".into(),
                     aws: json!(aws),
+                    aws_text: None,
                     ours: json!(ours),
                     relative_error: relative_error(ours as f64, aws as f64),
                     agrees: aws == ours,
@@ -420,6 +427,7 @@ fn average_check<'w>(
         record: state,
         number: number.into(),
         aws: Value::from(aws.value),
+        aws_text: Some(aws.text.clone()),
         ours: Value::from(round(ours)),
         relative_error: relative_error(ours, aws.value),
         agrees: agrees(&tried[chosen]),
@@ -500,6 +508,7 @@ fn attribution_check(
         record: state,
         number: format!("attributions.{}.{list}", a.attribute),
         aws: Value::Array(aws_list),
+        aws_text: None,
         ours: Value::Array(ours),
         relative_error: None,
         agrees: results[chosen],
