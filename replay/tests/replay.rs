@@ -199,16 +199,31 @@ fn call(time: &str, name: &str, id: String, role: u32, read_only: bool) -> Value
 /// CompleteLifecycleAction calls plus `extra` in the files of their periods. Files delivered in
 /// `[hole.0, hole.1)` are left out.
 fn seed_trail(root: &Path, hole: Option<(&str, &str)>, extra: &[(&str, u32)]) {
-    let (from, to) = (
-        minute("2020-07-14T00:00:00Z"),
-        minute("2020-07-21T22:00:00Z"),
-    );
-    let hole = hole.map(|(a, b)| (minute(a), minute(b)));
     let calls: Vec<(&str, u32)> = seed_calls()
         .into_iter()
         .chain(extra.iter().copied())
         .collect();
-    let mut serial = 0u64;
+    write_trail(
+        root,
+        ("2020-07-14T00:00:00Z", "2020-07-21T22:00:00Z"),
+        hole,
+        &calls,
+        0,
+    );
+}
+
+/// The files of [`seed_trail`] for the periods of `[from, to)`; event IDs are numbered from
+/// `first_id`.
+fn write_trail(
+    root: &Path,
+    (from, to): (&str, &str),
+    hole: Option<(&str, &str)>,
+    calls: &[(&str, u32)],
+    first_id: u64,
+) {
+    let (from, to) = (minute(from), minute(to));
+    let hole = hole.map(|(a, b)| (minute(a), minute(b)));
+    let mut serial = first_id;
     let mut id = || {
         serial += 1;
         format!("00000000-0000-4000-8000-{serial:012}")
@@ -221,7 +236,7 @@ fn seed_trail(root: &Path, hole: Option<(&str, &str)>, extra: &[(&str, u32)]) {
             call(&stamp(0), "DescribeInstances", id(), 9, true),
             call(&stamp(150), "DescribeInstances", id(), 9, true),
         ];
-        for &(time, role) in &calls {
+        for &(time, role) in calls {
             if minute(time) >= period && minute(time) < delivered {
                 records.push(call(time, "CompleteLifecycleAction", id(), role, false));
             }
@@ -336,6 +351,39 @@ fn aws_seed_record_reproduces_on_its_trail() {
         table.contains("reference: start without end (7bb000gg-22b3-4c03-94af-c74tj0c8m7c0)"),
         "{table}"
     );
+}
+
+/// Files delivered long before or after the reference's windows (a synced bucket holds years)
+/// are not read a second time, and change nothing.
+#[test]
+fn files_far_from_every_window_are_not_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    seed_trail(&trail, None, &[]);
+    // A day a month before, with a call of the same API, and a day a month after.
+    let before = ("2020-06-01T00:00:00Z", "2020-06-02T00:00:00Z");
+    write_trail(
+        &trail,
+        before,
+        None,
+        &[("2020-06-01T10:00:00Z", 1)],
+        1_000_000,
+    );
+    let after = ("2020-08-20T00:00:00Z", "2020-08-21T00:00:00Z");
+    write_trail(&trail, after, None, &[], 2_000_000);
+    let reference = dir.path().join("aws.jsonl");
+    fs::write(&reference, sample_line(3) + "\n").unwrap();
+    let (output, report) = replay(dir.path(), &[p(&trail), "-r", p(&reference)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(report["recount"]["files_skipped"], 2 * 288);
+    assert_eq!(report["recount"]["files_read"], 2280);
+    let row = &report["insights"][0];
+    assert_eq!(
+        row["validation"]["verdict"], "reproduced",
+        "{:#}",
+        row["validation"]
+    );
+    assert_eq!(row["validation"]["missing_spans"], json!([]));
 }
 
 /// The same trail without the files delivered between 06:00 and 12:00 on 2020-07-16, which held

@@ -35,8 +35,8 @@ use crate::summary::Summary;
 use matching::{Delays, compare, match_intervals};
 use references::{Origin, References};
 use report::{
-    AgreementStats, ErrorStats, MatchingSummary, ReferenceCounts, Report, Row, Side, Status,
-    TrailsightCounts,
+    AgreementStats, ErrorStats, MatchingSummary, RecountCounts, ReferenceCounts, Report, Row, Side,
+    Status, TrailsightCounts,
 };
 use scan::{WindowCounts, scan, scan_options};
 use validate::{Verdict, target, validate};
@@ -263,7 +263,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
 
-    let report = build_report(
+    let mut report = build_report(
         args,
         counts,
         &pairing,
@@ -273,6 +273,10 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         validations,
         trail.summary.insights.open.len() as u64,
     );
+    report.recount = RecountCounts {
+        files_read: scanned.files_read,
+        files_skipped: scanned.files_skipped,
+    };
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
@@ -430,6 +434,7 @@ fn build_report(
                 .collect(),
         },
         validation: verdicts,
+        recount: RecountCounts::default(),
         insights: rows,
     }
 }

@@ -43,6 +43,8 @@ pub struct Report {
     pub matching: MatchingSummary,
     /// Reference insights by verdict.
     pub validation: BTreeMap<Verdict, u64>,
+    /// The second pass over the trail, which recounts the reference insights' windows.
+    pub recount: RecountCounts,
     /// One row per insight, by first minute and key.
     pub insights: Vec<Row>,
 }
@@ -70,6 +72,16 @@ pub struct ReferenceCounts {
     pub pairing_problems: Vec<PairingProblem>,
     /// Non-Insights records in reference files, ignored.
     pub events_ignored: u64,
+}
+
+/// The second pass over the trail.
+#[derive(Debug, Default, Serialize)]
+pub struct RecountCounts {
+    /// Trail files read again.
+    pub files_read: u64,
+    /// CloudTrail files not read again: by the delivery time in their names, all their events
+    /// are outside every window (and the week around it).
+    pub files_skipped: u64,
 }
 
 /// trailsight's counts.

@@ -141,7 +141,16 @@ pub struct ScanResult {
     pub targets: Vec<TargetResult>,
     /// One per distinct (account, region) of the targets, see [`ScanResult::activity`].
     pub activity: Vec<Activity>,
+    /// Files read.
+    pub files_read: u64,
+    /// CloudTrail files not read because their delivery time puts all their events outside
+    /// every range of interest; see [`LATE_DELIVERY_MINUTES`].
+    pub files_skipped: u64,
 }
+
+/// CloudTrail files delivered more than this long after every range of interest are not read:
+/// their events are newer, but for deliveries this late, which are not recounted.
+pub const LATE_DELIVERY_MINUTES: i64 = MINUTES_PER_DAY;
 
 impl ScanResult {
     /// The activity of `key`'s account and region.
@@ -194,6 +203,8 @@ pub fn scan(
             .iter()
             .map(|p| Activity::new(p.account.clone(), p.region.clone(), p.range))
             .collect(),
+        files_read: 0,
+        files_skipped: 0,
     };
     if targets.is_empty() {
         return result;
@@ -203,7 +214,21 @@ pub fn scan(
         .thread_name(|i| format!("trailsight-scan-{i}"))
         .build()
         .expect("a thread pool");
-    let indexed: Vec<(usize, &InputFile)> = files.iter().enumerate().collect();
+    let (from, to) = (
+        plan.partitions.iter().map(|p| p.range.0).min(),
+        plan.partitions.iter().map(|p| p.range.1).max(),
+    );
+    let mut indexed: Vec<(usize, &InputFile)> = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
+        match skippable(file, from, to) {
+            Some((account, region, delivered)) => {
+                result.files_skipped += 1;
+                outside(&mut result.activity, account, region, delivered);
+            }
+            None => indexed.push((index, file)),
+        }
+    }
+    result.files_read = indexed.len() as u64;
     for chunk in indexed.chunks(threads.max(1) * 4) {
         let scans: Vec<FileScan> = pool.install(|| {
             chunk
@@ -222,6 +247,44 @@ pub fn scan(
         target.seen = FxHashSet::default();
     }
     result
+}
+
+/// A CloudTrail file whose events all lie outside every range of interest, judged from its
+/// name alone: delivered before the earliest range starts (a file holds events from before its
+/// delivery time) or [`LATE_DELIVERY_MINUTES`] after the latest ends. Returns the account,
+/// region and delivery time its name gives.
+fn skippable(
+    file: &InputFile,
+    from: Option<Minute>,
+    to: Option<Minute>,
+) -> Option<(&str, &str, Minute)> {
+    let (from, to, delivered) = (from?, to?, file.delivered?);
+    if delivered >= from && delivered < to.plus(LATE_DELIVERY_MINUTES) {
+        return None;
+    }
+    let crate::input::Source::Path(path) = &file.source else {
+        return None;
+    };
+    let name = path.file_name()?.to_str()?;
+    let (account, region) = crate::input::account_region(name)?;
+    Some((account, region, delivered))
+}
+
+/// What a file not read says about the activity of its account-region: the trail has data
+/// delivered at `delivered`, so before it for a file delivered before the ranges.
+fn outside(activity: &mut [Activity], account: &str, region: &str, delivered: Minute) {
+    for a in activity
+        .iter_mut()
+        .filter(|a| a.region == region && a.account.as_deref().is_none_or(|x| x == account))
+    {
+        a.stamped_files = true;
+        a.last_delivery = Some(a.last_delivery.map_or(delivered, |l| l.max(delivered)));
+        if delivered < a.range.0 {
+            let before = delivered.plus(-1);
+            a.first = Some(a.first.map_or(before, |f| f.min(before)));
+            a.last = Some(a.last.map_or(before, |l| l.max(before)));
+        }
+    }
 }
 
 /// Targets indexed by API, and the account-regions to watch.
