@@ -256,6 +256,11 @@ impl Row {
     }
 }
 
+/// `1 pair`, `2 pairs`.
+fn count(n: u64, one: &str) -> String {
+    format!("{n} {one}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `0.857`, or `n/a`.
 fn ratio(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
@@ -296,9 +301,9 @@ impl Report {
         let m = &self.matching;
         writeln!(
             out,
-            "reference: {} insights from {} records ({} start and end, {} start without end, {} end without start; {} duplicates, {} bad)",
-            r.insights,
-            r.records,
+            "reference: {} from {} ({} start and end, {} start without end, {} end without start; {} duplicates, {} bad)",
+            count(r.insights, "insight"),
+            count(r.records, "record"),
             r.complete,
             r.start_without_end,
             r.end_without_start,
@@ -307,8 +312,9 @@ impl Report {
         )?;
         writeln!(
             out,
-            "trailsight: {} insights ({} still open at the end of the trail)",
-            self.trailsight.insights, self.trailsight.still_open
+            "trailsight: {} ({} still open at the end of the trail)",
+            count(self.trailsight.insights, "insight"),
+            self.trailsight.still_open
         )?;
         writeln!(
             out,
@@ -328,12 +334,12 @@ impl Report {
             if let Some(s) = stats {
                 writeln!(
                     out,
-                    "  {label} (trailsight − reference, min): median {}, p90 {}, min {}, max {} ({} pairs)",
+                    "  {label} (trailsight − reference, min): median {}, p90 {}, min {}, max {} ({})",
                     signed(s.median),
                     signed(s.p90),
                     signed(s.min),
                     signed(s.max),
-                    s.count
+                    count(s.count, "pair")
                 )?;
             }
         }
@@ -347,11 +353,11 @@ impl Report {
                 };
                 writeln!(
                     out,
-                    "    {number:<22} {} / {} / {} ({} pairs{zero})",
+                    "    {number:<22} {} / {} / {} ({}{zero})",
                     percent(e.median),
                     percent(e.p90),
                     percent(e.max),
-                    e.pairs
+                    count(e.pairs, "pair")
                 )?;
             }
         }
@@ -360,8 +366,10 @@ impl Report {
             for (attribute, a) in &m.attributions {
                 writeln!(
                     out,
-                    "    {attribute:<22} {:.2}, {:.2} ({} pairs)",
-                    a.top1_agreement, a.top5_jaccard_mean, a.pairs
+                    "    {attribute:<22} {:.2}, {:.2} ({})",
+                    a.top1_agreement,
+                    a.top5_jaccard_mean,
+                    count(a.pairs, "pair")
                 )?;
             }
         }
