@@ -11,7 +11,7 @@
 //!   duration it came from.
 //! - [`EventBatch`] is the compact form parse workers build in parallel for
 //!   [`Detector::observe_batch`].
-//! - [`reference`] reads Insights records back (AWS's, in the trail or the Lake schema, or
+//! - [`mod@reference`] reads Insights records back (AWS's, in the trail or the Lake schema, or
 //!   trailsight's own) and pairs Starts with Ends, for comparing and validating them.
 //!
 //! The engine does no I/O, starts no threads and reads no clock: time enters only through

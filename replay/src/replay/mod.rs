@@ -6,8 +6,8 @@
 //! 2. `--reference` files are read in any format; every record is parsed leniently
 //!    ([`trailsight_engine::reference`]) and Starts are paired with Ends, on both sides.
 //! 3. Intervals are matched one to one ([`matching`]).
-//! 4. A second pass over the trail recounts each reference insight's windows ([`scan`]) and
-//!    every number is checked ([`validate`]), with the trail's completeness ([`completeness`]).
+//! 4. A second pass over the trail recounts each reference insight's windows ([`mod@scan`]) and
+//!    every number is checked ([`mod@validate`]), with the trail's completeness ([`completeness`]).
 //! 5. The report ([`report`]): a table on stdout, JSON with `--report`.
 
 pub mod completeness;
