@@ -926,3 +926,208 @@ fn explain_a_reference_record_from_a_file() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(stderr(&unknown).contains("no insight with sharedEventID no-such-id"));
 }
+
+/// One failed call of `source`/`name` in `account`/`region`.
+#[allow(clippy::too_many_arguments)]
+fn failed_call(
+    time: &str,
+    (account, region): (&str, &str),
+    (source, name, code): (&str, &str, &str),
+    arn: &str,
+    user_agent: &str,
+    id: String,
+) -> Value {
+    json!({
+        "eventVersion": "1.08",
+        "userIdentity": {"type": if arn.ends_with(":root") { "Root" } else { "AssumedRole" }, "arn": arn, "accountId": account},
+        "eventTime": time, "eventSource": source, "eventName": name, "awsRegion": region,
+        "sourceIPAddress": "198.51.100.7", "userAgent": user_agent,
+        "errorCode": code, "errorMessage": "not found",
+        "requestParameters": {"queryId": "q-1"}, "responseElements": null,
+        "eventID": id, "readOnly": true, "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": account, "eventCategory": "Management"
+    })
+}
+
+/// A JSON lines export for `account`/`region` over `[from, to)`: a read-only background call
+/// every 5 minutes, and `events`.
+fn export(
+    path: &Path,
+    (account, region): (&str, &str),
+    (from, to): (&str, &str),
+    events: Vec<Value>,
+) {
+    let (from, to) = (minute(from), minute(to));
+    let mut lines = String::new();
+    for (i, m) in (from.0..to.0).step_by(5).enumerate() {
+        let background = json!({
+            "eventVersion": "1.08",
+            "userIdentity": {"type": "AWSService", "invokedBy": "config.amazonaws.com"},
+            "eventTime": Minute(m).to_string(), "eventSource": "ec2.amazonaws.com",
+            "eventName": "DescribeInstances", "awsRegion": region,
+            "eventID": format!("ffffffff-0000-4000-8000-{i:012}"), "readOnly": true,
+            "eventType": "AwsApiCall", "recipientAccountId": account, "eventCategory": "Management"
+        });
+        lines += &(background.to_string() + "\n");
+    }
+    for e in events {
+        lines += &(e.to_string() + "\n");
+    }
+    fs::write(path, lines).unwrap();
+}
+
+/// AWS's 2024 DescribeQuery error-rate example: the Start averages over its 5-minute window
+/// (1.2 = 6/5), the End over the insight's one minute (6), both with an empty baseline list.
+#[test]
+fn aws_2024_error_rate_pair_reproduces() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("export.jsonl");
+    let place = ("888888888888", "us-east-1");
+    let api = (
+        "cloudtrail.amazonaws.com",
+        "DescribeQuery",
+        "QueryIdNotFoundException",
+    );
+    let browser = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+    let errors = (0..6)
+        .map(|i| {
+            failed_call(
+                &format!("2024-12-11T16:52:{:02}Z", 5 + i * 9),
+                place,
+                api,
+                "arn:aws:sts::888888888888:assumed-role/Admin/alice",
+                browser,
+                format!("eeeeeeee-0000-4000-8000-{i:012}"),
+            )
+        })
+        .collect();
+    export(
+        &trail,
+        place,
+        ("2024-12-04T00:00:00Z", "2024-12-11T18:00:00Z"),
+        errors,
+    );
+    let reference = dir.path().join("aws.jsonl");
+    fs::write(&reference, sample_line(8) + "\n" + &sample_line(9) + "\n").unwrap();
+    let (output, report) = replay(dir.path(), &[p(&trail), "-r", p(&reference)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(report["reference"]["complete"], 1);
+    let row = &report["insights"][0];
+    assert_eq!(
+        row["validation"]["verdict"], "reproduced",
+        "{:#}",
+        row["validation"]
+    );
+    assert_eq!(check(row, "Start", "insight.average")["ours"], 1.2);
+    assert_eq!(check(row, "End", "insight.average")["ours"], 6.0);
+    assert_eq!(check(row, "End", "insightDuration")["ours"], 1);
+    assert_eq!(check(row, "End", "baselineDuration")["ours"], 11092);
+    // trailsight finds it too; its own Start reports the one unusual minute.
+    assert_eq!(row["status"], "matched");
+    let start_average = row["comparison"]["numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["number"] == "Start insight.average")
+        .unwrap();
+    assert_eq!(
+        (&start_average["reference"], &start_average["trailsight"]),
+        (&json!(1.2), &json!(6.0))
+    );
+}
+
+/// SEKOIA's real 2022 capture (an End without its Start): 4 NoSuchBucketPolicy errors in 3
+/// minutes against 23 in the 10542-minute baseline, one of them by an AWS Config role whose
+/// session name the record keeps. On a trail consistent with it every number reproduces, the
+/// baseline identities with session names kept.
+#[test]
+fn a_real_capture_reproduces_with_session_names_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("export.jsonl");
+    let place = ("1111111111", "eu-west-3");
+    let api = ("s3.amazonaws.com", "GetBucketPolicy", "NoSuchBucketPolicy");
+    let console = |kernel: &str| {
+        format!(
+            "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.11.1030 Linux/5.4.{kernel}.amzn2int.x86_64 OpenJDK_64-Bit_Server_VM/25.302-b08 java/1.8.0_302 vendor/Oracle_Corporation cfg/retry-mode/standard]"
+        )
+    };
+    let (ua204, ua207) = (console("204-124.362"), console("207-126.363"));
+    let root = "arn:aws:iam::1111111111:root";
+    let config = "arn:aws:sts::1111111111:assumed-role/AWSServiceRoleForConfig/AWSConfig-Describe";
+    let mut events = Vec::new();
+    let mut id = 0;
+    let mut add = |time: String, arn: &str, ua: &str| {
+        id += 1;
+        events.push(failed_call(
+            &time,
+            place,
+            api,
+            arn,
+            ua,
+            format!("dddddddd-0000-4000-8000-{id:012}"),
+        ));
+    };
+    // The baseline: 22 by root (11 with one console agent, 9 with the other, 2 "AWS Internal"),
+    // and one by AWS Config with the second agent: 23 in all, from 2022-08-29 to 07:42.
+    for i in 0..22 {
+        let ua = match i {
+            0..11 => &ua204,
+            11..20 => &ua207,
+            _ => "AWS Internal",
+        };
+        add(
+            format!("2022-08-{:02}T1{}:{:02}:00Z", 29 + i % 3, i % 10, 3 + i),
+            root,
+            ua,
+        );
+    }
+    add("2022-09-02T03:04:05Z".into(), config, &ua207);
+    // The insight: 4 by root from 07:42 to 07:44, two with each agent.
+    for (i, ua) in [&ua204, &ua207, &ua204, &ua207].into_iter().enumerate() {
+        add(format!("2022-09-05T07:4{}:1{i}Z", 2 + i % 3), root, ua);
+    }
+    export(
+        &trail,
+        place,
+        ("2022-08-29T00:00:00Z", "2022-09-05T09:00:00Z"),
+        events,
+    );
+    let reference = dir.path().join("sekoia.json");
+    fs::copy(
+        fixtures().join("corpus/insights-samples/sekoia-intake-formats_test_insight.record.json"),
+        &reference,
+    )
+    .unwrap();
+    let (output, report) = replay(dir.path(), &[p(&trail), "-r", p(&reference)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let row = &report["insights"][0];
+    assert_eq!(row["reference"]["records"], "end-without-start");
+    assert_eq!(row["reference"]["first_minute"], "2022-09-05T07:42:00Z");
+    assert_eq!(
+        row["validation"]["verdict"], "reproduced",
+        "{:#}",
+        row["validation"]
+    );
+    assert!(
+        check(row, "End", "baseline.average")["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("23 events in 10542 minutes")
+    );
+    let identities = check(row, "End", "attributions.userIdentityArn.baseline");
+    assert!(
+        identities["rule"]
+            .as_str()
+            .unwrap()
+            .ends_with("session names kept"),
+        "{identities:#}"
+    );
+    // Without a Start, the End's duration is not checked against anything.
+    assert!(
+        row["validation"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["number"] != "insightDuration")
+    );
+}
