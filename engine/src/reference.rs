@@ -329,6 +329,11 @@ pub enum ReferenceErrorKind {
 
 type Parsed<T> = Result<T, ReferenceError>;
 
+/// The longest `insightDuration` or `baselineDuration` accepted, in minutes (almost two
+/// years). AWS's baselines are a week and a day at most and its insights last hours; a larger
+/// value is corrupt, and would send readers over windows of centuries.
+pub const MAX_DURATION_MINUTES: u64 = 1_000_000;
+
 fn as_text<S: serde::Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.collect_str(time)
 }
@@ -471,20 +476,20 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A whole number of minutes.
+    /// A whole number of minutes, at most [`MAX_DURATION_MINUTES`].
     fn minutes(&self, key: &str) -> Parsed<Option<u64>> {
         let Some(number) = self.number(key)? else {
             return Ok(None);
         };
         let v = number.value;
-        if v >= 0.0 && v.fract() == 0.0 && v < 1e15 {
+        if v >= 0.0 && v.fract() == 0.0 && v <= MAX_DURATION_MINUTES as f64 {
             Ok(Some(v as u64))
         } else {
             Err(self.error(
                 key,
                 ReferenceErrorKind::InvalidValue {
                     value: cut(&number.text),
-                    expected: "a whole number of minutes",
+                    expected: "a whole number of minutes up to 1000000",
                 },
             ))
         }
@@ -893,7 +898,7 @@ impl InsightInterval {
         match (self.first_minute(), self.end_minute(), &self.start) {
             (Some(first), Some(end), _) => (first, end.max(first.plus(1))),
             (Some(first), None, Some(start)) => {
-                let d = start.insight_duration().unwrap_or(1).clamp(1, 1 << 20) as i64;
+                let d = start.insight_duration().unwrap_or(1).max(1) as i64;
                 (first, first.plus(d))
             }
             (_, Some(end), _) => (end.plus(-1), end),

@@ -67,6 +67,9 @@ pub struct ExplainArgs {
     pub quiet: bool,
 }
 
+/// The longest per-minute series shown, in minutes (two weeks).
+const MAX_SERIES_MINUTES: i64 = 2 * 7 * MINUTES_PER_DAY;
+
 /// Rows of the text series at most; longer spans are shown in totals of several minutes.
 const MAX_ROWS: i64 = 240;
 
@@ -294,9 +297,7 @@ fn explain(
         .iter()
         .chain(&interval.end)
         .find_map(|r| r.baseline_duration())
-        .map_or(7 * MINUTES_PER_DAY + first.minute_of_day(), |d| {
-            d.min(1 << 30) as i64
-        });
+        .map_or(7 * MINUTES_PER_DAY + first.minute_of_day(), |d| d as i64);
     let baseline_rule = if interval
         .start
         .iter()
@@ -308,8 +309,14 @@ fn explain(
         "from 00:00 UTC seven days before the start's day"
     };
     let baseline = (first.plus(-baseline_minutes), first);
-    let context = i64::from(args.context_minutes);
-    let series = (first.plus(-context), end.plus(context));
+    let context = i64::from(args.context_minutes).min(MAX_SERIES_MINUTES);
+    // A very long insight shows its last part: the series is kept minute by minute.
+    let series = (
+        first
+            .plus(-context)
+            .max(end.plus(context - MAX_SERIES_MINUTES)),
+        end.plus(context),
+    );
     let target = Target {
         key: interval.key.clone(),
         category: category(interval),

@@ -244,6 +244,16 @@ fn errors_name_the_field() {
         (
             {
                 let mut r = describe_query_start();
+                r["insightDetails"]["insightContext"]["statistics"]["baselineDuration"] =
+                    json!(1e12);
+                r.to_string()
+            },
+            "insightDetails.insightContext.statistics.baselineDuration",
+            "up to 1000000",
+        ),
+        (
+            {
+                let mut r = describe_query_start();
                 r["insightDetails"]["insightContext"]["statistics"]["baseline"]["average"] =
                     json!({"x": 1});
                 r.to_string()

@@ -5,6 +5,8 @@
 //! code matches any) and their intervals are at most `tolerance` minutes apart. Pairs are taken
 //! greedily, closest first, so each insight is in at most one pair; see `docs/replay.md`.
 
+use std::collections::BTreeMap;
+
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use trailsight_engine::InsightType;
@@ -52,9 +54,26 @@ pub fn match_intervals(
     ours: &[InsightInterval],
     tolerance: i64,
 ) -> Vec<Pair> {
+    // Only insights on the same API can match: index trailsight's by it.
+    let mut by_api: BTreeMap<(&str, &str, &str, InsightType), Vec<usize>> = BTreeMap::new();
+    for (o, oi) in ours.iter().enumerate() {
+        let k = &oi.key;
+        by_api
+            .entry((&k.region, &k.event_source, &k.event_name, k.insight_type))
+            .or_default()
+            .push(o);
+    }
     let mut candidates: Vec<(i64, i64, usize, usize)> = Vec::new();
     for (r, ri) in reference.iter().enumerate() {
-        for (o, oi) in ours.iter().enumerate() {
+        let k = &ri.key;
+        let api = (
+            k.region.as_str(),
+            k.event_source.as_str(),
+            k.event_name.as_str(),
+            k.insight_type,
+        );
+        for &o in by_api.get(&api).into_iter().flatten() {
+            let oi = &ours[o];
             if !keys_match(&ri.key, &oi.key) {
                 continue;
             }
@@ -289,6 +308,154 @@ impl Delays {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use trailsight_engine::reference::pair;
+
+    /// An insight of `name` from `start` to `end` (HH:MM on 2024-01-10), or a lone Start.
+    fn insight(
+        id: &str,
+        name: &str,
+        start: &str,
+        end: Option<&str>,
+        account: Option<&str>,
+        error: Option<&str>,
+    ) -> InsightInterval {
+        let record = |state: &str, time: &str| {
+            let mut r = json!({
+                "eventTime": format!("2024-01-10T{time}:00Z"), "awsRegion": "us-east-1",
+                "eventID": format!("{id}-{state}"), "sharedEventID": id,
+                "insightDetails": {"state": state, "eventSource": "iam.amazonaws.com",
+                    "eventName": name,
+                    "insightType": if error.is_some() { "ApiErrorRateInsight" } else { "ApiCallRateInsight" },
+                    "insightContext": {"statistics": {"insightDuration": 1}}}
+            });
+            if let Some(a) = account {
+                r["recipientAccountId"] = json!(a);
+            }
+            if let Some(e) = error {
+                r["insightDetails"]["errorCode"] = json!(e);
+            }
+            ReferenceInsight::parse(&r.to_string()).unwrap()
+        };
+        let mut records = vec![record("Start", start)];
+        records.extend(end.map(|e| record("End", e)));
+        pair(records).intervals.remove(0)
+    }
+
+    fn pairs(
+        reference: &[InsightInterval],
+        ours: &[InsightInterval],
+        tolerance: i64,
+    ) -> Vec<(usize, usize, i64)> {
+        match_intervals(reference, ours, tolerance)
+            .into_iter()
+            .map(|p| (p.reference, p.ours, p.gap))
+            .collect()
+    }
+
+    #[test]
+    fn closest_pairs_first_one_to_one() {
+        let a = Some("1");
+        let reference = [
+            insight("a", "CreateUser", "10:00", Some("10:05"), a, None),
+            insight("b", "CreateUser", "10:20", Some("10:25"), a, None),
+        ];
+        let ours = [
+            insight("y", "CreateUser", "10:21", Some("10:30"), a, None),
+            insight("x", "CreateUser", "10:02", Some("10:06"), a, None),
+            insight("z", "CreateUser", "10:03", Some("10:04"), a, None),
+        ];
+        // x and z both overlap a; x starts 2 minutes after it, z 3.
+        assert_eq!(pairs(&reference, &ours, 15), vec![(0, 1, 0), (1, 0, 0)]);
+    }
+
+    #[test]
+    fn tolerance_is_the_gap_between_intervals() {
+        let reference = [insight(
+            "a",
+            "CreateUser",
+            "10:00",
+            Some("10:05"),
+            None,
+            None,
+        )];
+        let ours = [insight(
+            "x",
+            "CreateUser",
+            "10:25",
+            Some("10:30"),
+            Some("1"),
+            None,
+        )];
+        assert_eq!(pairs(&reference, &ours, 15), vec![]);
+        assert_eq!(pairs(&reference, &ours, 20), vec![(0, 0, 20)]);
+        // A lone Start covers its insightDuration (1 minute here).
+        let open = [insight("o", "CreateUser", "10:00", None, None, None)];
+        assert_eq!(pairs(&open, &ours, 24), vec![(0, 0, 24)]);
+        assert_eq!(pairs(&open, &ours, 23), vec![]);
+    }
+
+    #[test]
+    fn keys_must_agree() {
+        let (one, two) = (Some("1"), Some("2"));
+        let ours = [
+            insight("x", "CreateUser", "10:00", Some("10:05"), one, None),
+            insight(
+                "e",
+                "CreateUser",
+                "10:00",
+                Some("10:05"),
+                one,
+                Some("AccessDenied"),
+            ),
+        ];
+        let other_api = [insight(
+            "a",
+            "DeleteUser",
+            "10:00",
+            Some("10:05"),
+            one,
+            None,
+        )];
+        let other_account = [insight(
+            "a",
+            "CreateUser",
+            "10:00",
+            Some("10:05"),
+            two,
+            None,
+        )];
+        let any_account = [insight(
+            "a",
+            "CreateUser",
+            "10:00",
+            Some("10:05"),
+            None,
+            None,
+        )];
+        let any_code = [insight(
+            "a",
+            "CreateUser",
+            "10:00",
+            Some("10:05"),
+            one,
+            Some(""),
+        )];
+        let other_code = [insight(
+            "a",
+            "CreateUser",
+            "10:00",
+            Some("10:05"),
+            one,
+            Some("Throttling"),
+        )];
+        assert_eq!(pairs(&other_api, &ours, 15), vec![]);
+        assert_eq!(pairs(&other_account, &ours, 15), vec![]);
+        assert_eq!(pairs(&any_account, &ours, 15), vec![(0, 0, 0)]);
+        // An error-rate record without errorCode (an empty one counts as none) matches any code.
+        assert_eq!(pairs(&any_code, &ours, 15), vec![(0, 1, 0)]);
+        assert_eq!(pairs(&other_code, &ours, 15), vec![]);
+    }
 
     #[test]
     fn delays_are_exact_and_signed() {

@@ -133,7 +133,7 @@ struct Candidate {
 fn baseline_candidates(record: &ReferenceInsight, start: Minute) -> Vec<Candidate> {
     match record.baseline_duration() {
         Some(d) => vec![Candidate {
-            window: (start.plus(-(d.min(1 << 30) as i64)), start),
+            window: (start.plus(-(d as i64)), start),
             rule: "the record's baselineDuration",
         }],
         None => vec![
@@ -171,7 +171,7 @@ fn insight_candidates(
             .collect(),
         InsightState::Start => match record.insight_duration().filter(|&d| d > 0) {
             Some(d) => vec![Candidate {
-                window: (start, start.plus(d.min(1 << 30) as i64)),
+                window: (start, start.plus(d as i64)),
                 rule: "the Start's insightDuration",
             }],
             None => vec![
