@@ -173,8 +173,16 @@ pub fn identity_attribution<'s>(
         .unwrap_or(NULL_VALUE)
 }
 
-/// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>` → `…:assumed-role/<role>`.
-fn strip_session_name(arn: &str) -> &str {
+/// `arn:<partition>:sts::<account>:assumed-role/<role>/<session>` → `…:assumed-role/<role>`;
+/// any other value is returned as is. The rule [`identity_attribution`] applies unless session
+/// names are kept.
+///
+/// ```
+/// use trailsight_engine::event::strip_session_name;
+/// assert_eq!(strip_session_name("arn:aws:sts::1:assumed-role/R/s"), "arn:aws:sts::1:assumed-role/R");
+/// assert_eq!(strip_session_name("ec2.amazonaws.com"), "ec2.amazonaws.com");
+/// ```
+pub fn strip_session_name(arn: &str) -> &str {
     const MARKER: &str = ":assumed-role/";
     let Some(at) = arn.find(MARKER) else {
         return arn;

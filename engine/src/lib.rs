@@ -11,6 +11,8 @@
 //!   duration it came from.
 //! - [`EventBatch`] is the compact form parse workers build in parallel for
 //!   [`Detector::observe_batch`].
+//! - [`mod@reference`] reads Insights records back (AWS's, in the trail or the Lake schema, or
+//!   trailsight's own) and pairs Starts with Ends, for comparing and validating them.
 //!
 //! The engine does no I/O, starts no threads and reads no clock: time enters only through
 //! `eventTime`, so the same events in the same order always give the same records.
@@ -50,6 +52,7 @@ pub mod insight;
 pub mod intern;
 pub mod model;
 pub mod parse;
+pub mod reference;
 pub mod snapshot;
 pub mod time;
 pub mod window;

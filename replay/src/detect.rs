@@ -277,7 +277,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn report_file_errors(
+/// Prints a file's read error and its first `limit` record errors.
+pub fn report_file_errors(
     err: &mut impl Write,
     outcome: &pipeline::FileOutcome,
     limit: usize,

@@ -208,6 +208,14 @@ pub fn delivery_time(name: &str) -> Option<Minute> {
     })
 }
 
+/// The account and region in a CloudTrail log file name:
+/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
+pub fn account_region(name: &str) -> Option<(&str, &str)> {
+    let mut parts = name.split('_');
+    let (account, kind, region) = (parts.next()?, parts.next()?, parts.next()?);
+    (kind == "CloudTrail" && !account.is_empty() && !region.is_empty()).then_some((account, region))
+}
+
 /// A file's bytes, decompressed, and what went wrong reading them.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -288,6 +296,9 @@ mod tests {
             "2020-09-23T05:16:00Z"
         );
         assert_eq!(delivery_time("events.json"), None);
+        assert_eq!(account_region(name), Some(("123456789012", "us-east-1")));
+        assert_eq!(account_region(insight), None);
+        assert_eq!(account_region("export.json"), None);
         assert_eq!(delivery_time("x_20231340T1220Z_y.json"), None);
     }
 

@@ -1,9 +1,11 @@
 //! `trailsight`: replay CloudTrail trails into CloudTrail Insights records.
 
 mod detect;
+mod explain;
 mod input;
 mod output;
 mod pipeline;
+mod replay;
 mod simulate;
 mod summary;
 mod watch;
@@ -28,6 +30,12 @@ enum Command {
     /// Run the detector on a live feed (standard input, or a directory receiving CloudTrail
     /// files), writing Insights as they are decided, with checkpoints.
     Watch(watch::WatchArgs),
+    /// Compare trailsight's insights on a trail with reference Insights (AWS's), and check
+    /// every number of each reference insight against the trail's events.
+    Replay(replay::ReplayArgs),
+    /// Show one insight against the trail: its numbers, the per-minute series around it, the
+    /// raw events behind it and who made them.
+    Explain(explain::ExplainArgs),
     /// Generate a synthetic CloudTrail trail in S3 layout, with labelled anomalies.
     Simulate(simulate::SimulateArgs),
 }
@@ -37,6 +45,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Watch(args) => watch::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args).map(|report| {
             eprintln!("{report}");
             ExitCode::SUCCESS

@@ -1463,3 +1463,61 @@ proptest! {
         collect(text.as_bytes());
     }
 }
+
+/// `record_at` finds each event's whole record again, whatever holds it.
+#[test]
+fn record_at_reopens_every_format() {
+    let values: Vec<Value> = records(3)
+        .iter()
+        .map(|r| serde_json::from_str(r).unwrap())
+        .collect();
+    let lines = |v: Vec<String>| v.join("\n");
+    let docs = [
+        records_doc(&records(3)).0,
+        serde_json::to_string_pretty(&json!({"Records": values})).unwrap(),
+        lines(records(3)),
+        lines(vec![records_doc(&records(2)).0, records(3)[2].clone()]),
+        json!({"NextToken": "t", "Events": values.iter().map(|v| json!({"EventId": v["eventID"], "CloudTrailEvent": v.to_string(), "ReadOnly": "true"})).collect::<Vec<_>>()}).to_string(),
+        json!({"Events": values}).to_string(),
+        format!(
+            "[{}]",
+            records(3)
+                .iter()
+                .map(|r| envelope("AWS API Call via CloudTrail", r))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        json!({"messageType": "DATA_MESSAGE", "logEvents": values.iter().map(|v| json!({"id": "1", "timestamp": 0, "message": v.to_string()})).collect::<Vec<_>>()}).to_string(),
+        Value::Array(values.clone()).to_string(),
+    ];
+    for doc in docs {
+        let (_, items) = collect(&doc);
+        assert_eq!(items.len(), 3, "{doc}");
+        for (item, expected) in items.iter().zip(&values) {
+            let Item::Event(event, location) = item else {
+                panic!("{item:?} in {doc}");
+            };
+            let record = record_at(doc.as_bytes(), *location).unwrap();
+            assert_eq!(&record, expected, "{doc}");
+            assert_eq!(record["eventID"].as_str(), event.event_id.as_deref());
+        }
+    }
+    assert_eq!(
+        record_at(
+            b"{}",
+            Location {
+                record: 0,
+                byte_offset: 99
+            }
+        ),
+        Err(RecordErrorKind::Truncated)
+    );
+    assert!(matches!(
+        record_at(br#"{"CloudTrailEvent":"not json"}"#, Location::default()),
+        Err(RecordErrorKind::EmbeddedJson { .. })
+    ));
+    assert!(matches!(
+        record_at(b"[1]", Location::default()),
+        Err(RecordErrorKind::NotAnObject { found: "array" })
+    ));
+}

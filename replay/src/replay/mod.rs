@@ -1,0 +1,440 @@
+//! `trailsight replay`: run the detector on a trail, compare its insights with reference
+//! Insights (AWS's), and validate each reference insight against the trail's raw events.
+//!
+//! 1. The trail goes through the detect pipeline; Insights records found in it (a synced
+//!    bucket's `CloudTrail-Insight/` folder) are kept as reference.
+//! 2. `--reference` files are read in any format; every record is parsed leniently
+//!    ([`trailsight_engine::reference`]) and Starts are paired with Ends, on both sides.
+//! 3. Intervals are matched one to one ([`matching`]).
+//! 4. A second pass over the trail recounts each reference insight's windows ([`mod@scan`]) and
+//!    every number is checked ([`mod@validate`]), with the trail's completeness ([`completeness`]).
+//! 5. The report ([`report`]): a table on stdout, JSON with `--report`.
+
+pub mod completeness;
+pub mod matching;
+pub mod references;
+pub mod report;
+pub mod scan;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use trailsight_engine::reference::{InsightInterval, ReferenceInsight, pair};
+use trailsight_engine::time::Minute;
+use trailsight_engine::{Detector, InsightRecord};
+
+use crate::detect::{DetectorArgs, report_file_errors};
+use crate::input::{Discovery, discover};
+use crate::pipeline::{self, Stopwatch};
+use crate::summary::Summary;
+use matching::{Delays, compare, match_intervals};
+use references::{Origin, References};
+use report::{
+    AgreementStats, ErrorStats, MatchingSummary, RecountCounts, ReferenceCounts, Report, Row, Side,
+    Status, TrailsightCounts,
+};
+use scan::{WindowCounts, scan, scan_options};
+use validate::{Verdict, target, validate};
+
+/// Arguments of `trailsight replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The trail: CloudTrail files or directories, as for `detect` (not standard input: the
+    /// trail is read twice). Insights records found in it (`CloudTrail-Insight/`) are taken as
+    /// reference.
+    #[arg(required = true, value_name = "TRAIL")]
+    pub trail: Vec<PathBuf>,
+
+    /// Reference Insights: CloudTrail-Insight files, JSON lines, lookup-events output,
+    /// EventBridge events, CloudTrail Lake exports, or `-`. Repeat for several.
+    #[arg(short, long = "reference", value_name = "PATH")]
+    pub references: Vec<PathBuf>,
+
+    /// Write the full report, a row per insight, as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Largest gap in minutes between a reference insight and one of trailsight's that can
+    /// still be the same insight [default: 15].
+    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    pub match_tolerance_minutes: u32,
+
+    #[command(flatten)]
+    pub detector: DetectorArgs,
+
+    /// Parse threads [default: all cores].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Exit with status 2 if any input was bad or any event was dropped.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No reading summary on stderr (errors are still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Error lines printed per file; the rest are only counted [default: 10].
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_errors_per_file: usize,
+}
+
+/// The trail read through the detect pipeline.
+pub struct TrailRun {
+    /// The files found.
+    pub discovery: Discovery,
+    /// The reading summary.
+    pub summary: Summary,
+    /// trailsight's records, in output order.
+    pub records: Vec<InsightRecord>,
+    /// Insights records found in the trail.
+    pub insights: Vec<(String, Origin)>,
+}
+
+/// Refuses standard input as a trail: it cannot be read twice.
+pub fn check_trail_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        bail!("the trail is read twice, so it cannot be standard input; save it to a file first");
+    }
+    Ok(())
+}
+
+/// Runs the detect pipeline over `paths`, printing file errors to `err`.
+pub fn run_trail(
+    paths: &[PathBuf],
+    detector: &mut Detector,
+    threads: usize,
+    max_errors_per_file: usize,
+    err: &mut impl Write,
+) -> anyhow::Result<TrailRun> {
+    let clock = Stopwatch::start();
+    let discovery = discover(paths);
+    for error in &discovery.errors {
+        writeln!(err, "trailsight: error: {error}")?;
+    }
+    let mut summary = Summary::new(&discovery);
+    let mut records = Vec::new();
+    let mut insights = Vec::new();
+    let mut io_result = Ok(());
+    pipeline::run(
+        &discovery.files,
+        detector,
+        threads,
+        |outcome, new_records| {
+            summary.add_file(outcome);
+            if let Err(e) = report_file_errors(err, outcome, max_errors_per_file) {
+                io_result = Err(e);
+            }
+            let file = outcome.source.to_string();
+            for json in &outcome.batch.insights {
+                let origin = Origin {
+                    file: file.clone(),
+                    location: None,
+                };
+                insights.push((json.clone(), origin));
+            }
+            records.append(new_records);
+        },
+    );
+    io_result?;
+    let open = detector.finish(&mut records);
+    records.sort_by(InsightRecord::output_order);
+    summary.finish(detector, &records, open, clock.seconds());
+    Ok(TrailRun {
+        discovery,
+        summary,
+        records,
+        insights,
+    })
+}
+
+/// trailsight's records as intervals, read back with the same parser as the reference.
+pub fn our_intervals(records: &[InsightRecord]) -> Vec<InsightInterval> {
+    let parsed: Vec<ReferenceInsight> = records
+        .iter()
+        .filter_map(|r| ReferenceInsight::parse(&r.to_json()).ok())
+        .collect();
+    pair(parsed).intervals
+}
+
+fn threads(requested: Option<usize>) -> usize {
+    requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// Runs `trailsight replay`.
+pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
+    check_trail_paths(&args.trail)?;
+    let config = args.detector.config()?;
+    let mut detector = Detector::new(config.clone())?;
+    let threads = threads(args.threads);
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    let trail = run_trail(
+        &args.trail,
+        &mut detector,
+        threads,
+        args.max_errors_per_file,
+        &mut err,
+    )?;
+    if trail.discovery.files.is_empty() && trail.discovery.errors.is_empty() {
+        writeln!(
+            err,
+            "trailsight: warning: no trail files found under the given paths"
+        )?;
+    }
+
+    let mut references = References::default();
+    for (json, origin) in &trail.insights {
+        references.add_json(json, origin.clone());
+    }
+    let reference_files = discover(&args.references);
+    for error in &reference_files.errors {
+        references.errors.push(error.to_string());
+    }
+    references.read_files(&reference_files.files);
+    for error in references.errors.iter().take(args.max_errors_per_file * 10) {
+        writeln!(err, "trailsight: error: reference: {error}")?;
+    }
+    if references.events_ignored > 0 {
+        writeln!(
+            err,
+            "trailsight: warning: {} records in reference files are not Insights records and were ignored (give trail files as TRAIL)",
+            references.events_ignored
+        )?;
+    }
+    let counts = ReferenceCounts {
+        files: references.files,
+        records: references.records_read,
+        bad_records: references.errors.len() as u64,
+        events_ignored: references.events_ignored,
+        ..ReferenceCounts::default()
+    };
+    let (pairing, origins) = references.pair();
+    if pairing.intervals.is_empty() {
+        writeln!(
+            err,
+            "trailsight: warning: no reference Insights found (give --reference, or include the bucket's CloudTrail-Insight folder in the trail)"
+        )?;
+    }
+    let ours = our_intervals(&trail.records);
+    let pairs = match_intervals(
+        &pairing.intervals,
+        &ours,
+        i64::from(args.match_tolerance_minutes),
+    );
+
+    let targets: Vec<Option<scan::Target>> = pairing.intervals.iter().map(target).collect();
+    let planned: Vec<scan::Target> = targets.iter().flatten().cloned().collect();
+    let scanned = scan(
+        &trail.discovery.files,
+        &planned,
+        &scan_options(&config),
+        threads,
+        0,
+    );
+    let mut results = scanned.targets.iter();
+    let validations: Vec<_> = pairing
+        .intervals
+        .iter()
+        .zip(&targets)
+        .map(|(interval, target)| {
+            let windows: BTreeMap<(Minute, Minute), &WindowCounts> = match target {
+                Some(t) => {
+                    let result = results.next();
+                    t.windows
+                        .iter()
+                        .copied()
+                        .zip(result.map(|r| r.windows.iter()).into_iter().flatten())
+                        .collect()
+                }
+                None => BTreeMap::new(),
+            };
+            validate(
+                interval,
+                &|w| windows.get(&w).copied(),
+                scanned.activity(&interval.key),
+                config.keep_session_names,
+            )
+        })
+        .collect();
+
+    let mut report = build_report(
+        args,
+        counts,
+        &pairing,
+        origins,
+        &ours,
+        &pairs,
+        validations,
+        trail.summary.insights.open.len() as u64,
+    );
+    report.recount = RecountCounts {
+        files_read: scanned.files_read,
+        files_skipped: scanned.files_skipped,
+    };
+    if let Some(path) = &args.report {
+        let json = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if !args.quiet {
+        trail.summary.print(&mut err)?;
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match report.print(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        other => other.context("writing the report to stdout")?,
+    }
+    let bad_input = trail.summary.has_problems() || report.reference.bad_records > 0;
+    if args.strict && bad_input {
+        if !args.quiet {
+            writeln!(
+                err,
+                "trailsight: --strict: exiting with status 2 because of the problems above"
+            )?;
+        }
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_report(
+    args: &ReplayArgs,
+    mut counts: ReferenceCounts,
+    pairing: &trailsight_engine::reference::Pairing,
+    origins: Vec<Vec<Origin>>,
+    ours: &[InsightInterval],
+    pairs: &[matching::Pair],
+    validations: Vec<validate::Validation>,
+    still_open: u64,
+) -> Report {
+    counts.duplicates = pairing.duplicates;
+    counts.insights = pairing.intervals.len() as u64;
+    for i in &pairing.intervals {
+        match (&i.start, &i.end) {
+            (Some(_), Some(_)) => counts.complete += 1,
+            (Some(_), None) => counts.start_without_end += 1,
+            _ => counts.end_without_start += 1,
+        }
+    }
+    counts.pairing_problems = pairing.problems.clone();
+    let mut matched_ours = vec![false; ours.len()];
+    let mut by_reference: BTreeMap<usize, &matching::Pair> = BTreeMap::new();
+    for p in pairs {
+        matched_ours[p.ours] = true;
+        by_reference.insert(p.reference, p);
+    }
+    let mut rows = Vec::new();
+    let (mut onset, mut end) = (Delays::default(), Delays::default());
+    let mut errors: BTreeMap<&'static str, Vec<Option<f64>>> = BTreeMap::new();
+    let mut agreement: BTreeMap<String, (u64, u64, f64)> = BTreeMap::new();
+    let mut verdicts: BTreeMap<Verdict, u64> = BTreeMap::new();
+    for ((i, interval), (sources, validation)) in pairing
+        .intervals
+        .iter()
+        .enumerate()
+        .zip(origins.into_iter().zip(validations))
+    {
+        *verdicts.entry(validation.verdict).or_insert(0) += 1;
+        let sources = sources.iter().map(Origin::to_string).collect();
+        let (status, trailsight, comparison) = match by_reference.get(&i) {
+            Some(p) => {
+                let ours = &ours[p.ours];
+                let c = compare(interval, ours, p.gap);
+                if let Some(d) = c.onset_delay_minutes {
+                    onset.record(d);
+                }
+                if let Some(d) = c.end_delay_minutes {
+                    end.record(d);
+                }
+                for n in &c.numbers {
+                    errors.entry(n.number).or_default().push(n.relative_error);
+                }
+                for a in &c.attributions {
+                    let e = agreement.entry(a.attribute.clone()).or_default();
+                    e.0 += 1;
+                    e.1 += u64::from(a.top1);
+                    e.2 += a.top5_jaccard;
+                }
+                (Status::Matched, Some(Side::of(ours, Vec::new())), Some(c))
+            }
+            None => (Status::Missed, None, None),
+        };
+        rows.push(Row {
+            status,
+            key: interval.key.clone(),
+            reference: Some(Side::of(interval, sources)),
+            trailsight,
+            comparison,
+            validation: Some(validation),
+        });
+    }
+    for (o, interval) in ours.iter().enumerate() {
+        if !matched_ours[o] {
+            rows.push(Row {
+                status: Status::Extra,
+                key: interval.key.clone(),
+                reference: None,
+                trailsight: Some(Side::of(interval, Vec::new())),
+                comparison: None,
+                validation: None,
+            });
+        }
+    }
+    rows.sort_by(|a, b| (a.at(), &a.key, a.status).cmp(&(b.at(), &b.key, b.status)));
+    let matched = pairs.len() as u64;
+    let missed = pairing.intervals.len() as u64 - matched;
+    let extra = ours.len() as u64 - matched;
+    let share = |n: u64, d: u64| (d > 0).then(|| n as f64 / d as f64);
+    let precision = share(matched, matched + extra);
+    let recall = share(matched, matched + missed);
+    let f1 = match (precision, recall) {
+        (Some(p), Some(r)) if p + r > 0.0 => Some(2.0 * p * r / (p + r)),
+        (Some(_), Some(_)) => Some(0.0),
+        _ => None,
+    };
+    Report {
+        match_tolerance_minutes: i64::from(args.match_tolerance_minutes),
+        reference: counts,
+        trailsight: TrailsightCounts {
+            insights: ours.len() as u64,
+            still_open,
+        },
+        matching: MatchingSummary {
+            matched,
+            missed,
+            extra,
+            precision,
+            recall,
+            f1,
+            onset_delay_minutes: onset.stats(),
+            end_delay_minutes: end.stats(),
+            relative_errors: errors
+                .into_iter()
+                .map(|(k, v)| (k, ErrorStats::of(&v)))
+                .collect(),
+            attributions: agreement
+                .into_iter()
+                .map(|(k, (pairs, top1, jaccard))| {
+                    (
+                        k,
+                        AgreementStats {
+                            pairs,
+                            top1_agreement: top1 as f64 / pairs.max(1) as f64,
+                            top5_jaccard_mean: jaccard / pairs.max(1) as f64,
+                        },
+                    )
+                })
+                .collect(),
+        },
+        validation: verdicts,
+        recount: RecountCounts::default(),
+        insights: rows,
+    }
+}
