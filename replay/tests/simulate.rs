@@ -232,6 +232,33 @@ fn nine_day_trail_labels_match_injected_calls() {
         );
         assert!(from >= start + 8 * 86_400 && to > from, "{label}");
         let calls = label["calls"].as_u64().unwrap();
+        let kind = label["kind"].as_str().unwrap();
+        assert_eq!(
+            label["negativeControl"],
+            matches!(kind, "read_only_burst" | "normal_peak"),
+            "{label}"
+        );
+        let in_window = |r: &&&Value| {
+            r["eventName"] == label["eventName"]
+                && r["eventSource"] == label["eventSource"]
+                && (from..to).contains(&time(r["eventTime"].as_str().unwrap()))
+        };
+        if kind == "drop_to_zero" {
+            assert_eq!(calls, 0);
+            assert_eq!(
+                records.iter().filter(in_window).count(),
+                0,
+                "{label}: the calls stop"
+            );
+            continue;
+        }
+        if kind == "normal_peak" {
+            assert!(
+                records.iter().filter(in_window).count() >= 10,
+                "{label}: the nightly job runs"
+            );
+            continue;
+        }
         assert!(calls > 0, "{label}");
         let error = label["errorCode"].as_str();
         assert_eq!(
@@ -260,8 +287,12 @@ fn nine_day_trail_labels_match_injected_calls() {
     assert_eq!(
         kinds,
         [
+            "drop_to_zero",
             "error_storm",
+            "new_principal",
+            "normal_peak",
             "rare_burst",
+            "read_only_burst",
             "sustained_increase",
             "write_surge"
         ]

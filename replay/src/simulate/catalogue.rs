@@ -55,6 +55,7 @@ static LAMBDA: Service = service("lambda.amazonaws.com", "lambda", "1.08");
 static AUTOSCALING: Service = service("autoscaling.amazonaws.com", "autoscaling", "1.08");
 static CLOUDTRAIL: Service = service("cloudtrail.amazonaws.com", "cloudtrail", "1.09");
 static LOGS: Service = service("logs.amazonaws.com", "logs", "1.08");
+static ECS: Service = service("ecs.amazonaws.com", "ecs", "1.09");
 static MONITORING: Service = Service {
     endpoint: "monitoring",
     ..service("monitoring.amazonaws.com", "cloudwatch", "1.08")
@@ -96,6 +97,9 @@ pub(crate) enum Principal {
     Svc(&'static str),
     /// An AWS service emitting an `AwsServiceEvent` (no `type`, just `invokedBy`).
     SvcEvent(&'static str),
+    /// Someone never seen before: stolen credentials of the organisation's cross-account role,
+    /// used from the internet with a scripting SDK. Only labelled anomalies use it.
+    Intruder,
 }
 
 /// How a role's session names are chosen.
@@ -142,6 +146,8 @@ pub(crate) enum Origin {
     Lambda,
     /// The service itself (`sourceIPAddress` is the service's DNS name).
     Service,
+    /// An address on the internet the account has never seen.
+    Internet,
 }
 
 /// Everything the record writer needs to know about a principal.
@@ -165,6 +171,7 @@ const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.7.3 (+https://www.ter
 const CONSOLE: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36";
 const AWS_INTERNAL: &str = "AWS Internal";
 const MONITOR_GO: &str = "aws-sdk-go/1.50.10 (go1.21.6; linux; amd64) datadog-aws-integration";
+const KALI_BOTO3: &str = "Boto3/1.28.57 md/Botocore#1.31.57 ua/2.0 os/linux#6.5.0-kali3-amd64 md/arch#x86_64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.31.57";
 
 /// The user agent a browser console session shows; such calls also carry
 /// `sessionCredentialFromConsole`.
@@ -282,6 +289,15 @@ impl Principal {
                 agents: &[],
                 origin: Origin::Service,
             },
+            P::Intruder => PrincipalSpec {
+                identity: role(
+                    "OrganizationAccountAccessRole",
+                    "",
+                    Sessions::Names(&["botocore-session-1710249000"]),
+                ),
+                agents: &[KALI_BOTO3],
+                origin: Origin::Internet,
+            },
         }
     }
 
@@ -353,6 +369,10 @@ const NO_SUCH_ENTITY: ApiError = err(
 pub(crate) enum Params {
     /// `null`, as many List/Describe calls without arguments log.
     Null,
+    /// `cluster` and `service`, with `forceNewDeployment`.
+    EcsService,
+    /// `cluster` and a list of `services`.
+    EcsServices,
     AssumeRole,
     /// `keyId` and `encryptionAlgorithm` (Decrypt, Encrypt) or `keySpec` (GenerateDataKey).
     KmsKey {
@@ -898,6 +918,13 @@ pub(crate) static APIS: &[Api] = &[
         .by(&[(Monitor, 3), (Deploy, 1)])
         .params(Params::TargetGroup),
     read(&ELB, "DescribeLoadBalancers", 0.1, 0.4).by(&[(Monitor, 1), (Admin, 1), (ConfigRole, 1)]),
+    // ECS services, redeployed by CI releases (see `traffic::releases`).
+    read(&ECS, "DescribeServices", 0.05, 0.6)
+        .by(&[(Deploy, 2), (Monitor, 1)])
+        .params(Params::EcsServices),
+    write(&ECS, "UpdateService", 0.0005, 0.9)
+        .by(&[(Deploy, 1)])
+        .params(Params::EcsService),
 ];
 
 /// Write APIs that Terraform deploy batches touch (normal, unlabelled bursts).
@@ -934,6 +961,35 @@ pub(crate) static RARE_BURST_APIS: &[&str] = &[
     "StopLogging",
 ];
 
+/// The API CI releases redeploy on workdays (normal, unlabelled bursts).
+pub(crate) const RELEASE_API: &str = "UpdateService";
+
+/// Write APIs a new principal may hammer.
+pub(crate) static NEW_PRINCIPAL_APIS: &[&str] = &[
+    "SendCommand",
+    "CreateSecret",
+    "DeleteSecret",
+    "RotateSecret",
+    "CreateFunction20150331",
+    "CreateQueue",
+];
+
+/// Steady machine-driven write APIs whose calls may stop for a while.
+pub(crate) static DROP_APIS: &[&str] = &[
+    "UpdateInstanceInformation",
+    "UpdateInstanceAssociationStatus",
+    "CreateLogStream",
+];
+
+/// Busy read APIs a negative control bursts (call-rate insights never count reads).
+pub(crate) static READ_BURST_APIS: &[&str] = &[
+    "DescribeInstances",
+    "ListBuckets",
+    "GetParameter",
+    "DescribeSecurityGroups",
+    "ListRoles",
+];
+
 /// Busy write APIs an anomaly may multiply for a while.
 pub(crate) static SURGE_APIS: &[&str] = &[
     "UpdateInstanceInformation",
@@ -952,7 +1008,11 @@ pub(crate) static QUIET_APIS: &[&str] = &[
 ];
 
 /// (API, error code) pairs an error storm may hit; each code is one of the API's own errors.
+/// Read and write APIs both: error-rate insights count either.
 pub(crate) static ERROR_STORMS: &[(&str, &str)] = &[
+    ("RunInstances", "Client.UnauthorizedOperation"),
+    ("DeleteParameter", "ParameterNotFound"),
+    ("PutBucketPolicy", "MalformedPolicy"),
     ("GetBucketPolicy", "AccessDenied"),
     ("DescribeInstances", "Client.UnauthorizedOperation"),
     ("AssumeRole", "AccessDenied"),
@@ -1006,6 +1066,9 @@ pub(crate) static BUCKETS: &[&str] = &["assets", "backups", "reports", "terrafor
 pub(crate) static TOPICS: &[&str] = &["alerts", "orders-events"];
 /// SQS queues.
 pub(crate) static QUEUES: &[&str] = &["orders", "orders-dlq", "thumbnails"];
+
+/// ECS services of the production cluster.
+pub(crate) static ECS_SERVICES: &[&str] = &["web", "api", "worker", "scheduler"];
 /// Managed policies attached by IAM calls.
 pub(crate) static POLICIES: &[&str] = &[
     "arn:aws:iam::aws:policy/ReadOnlyAccess",
@@ -1055,16 +1118,27 @@ mod tests {
             .copied()
             .chain([SCALE_OUT_API, SCALE_IN_API])
             .collect();
+        // Error storms are exempt: their series is one error code's, which normal bursts of
+        // calls do not raise.
+        let normal: Vec<&str> = normal.into_iter().chain([RELEASE_API]).collect();
         let anomalous = RARE_BURST_APIS
             .iter()
             .chain(SURGE_APIS)
             .chain(QUIET_APIS)
-            .chain(ERROR_STORMS.iter().map(|(name, _)| name));
+            .chain(NEW_PRINCIPAL_APIS)
+            .chain(DROP_APIS);
         for name in anomalous {
             assert!(
                 !normal.contains(name),
                 "{name} is both normal and anomalous"
             );
+        }
+    }
+
+    #[test]
+    fn read_bursts_target_read_apis() {
+        for name in READ_BURST_APIS {
+            assert!(APIS[api_index(name)].read_only, "{name}");
         }
     }
 

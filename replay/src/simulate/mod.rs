@@ -150,18 +150,35 @@ pub enum AnomalyKind {
     WriteSurge,
     /// One API returning one error code many times a minute.
     ErrorStorm,
-    /// A quiet write API called tens of times more than usual for most of an hour.
+    /// A quiet write API called tens of times more than usual for most of an hour, at night.
     SustainedIncrease,
+    /// A principal never seen before calling a write API many times a minute.
+    NewPrincipal,
+    /// A steady write API that stops being called for half an hour to two hours.
+    DropToZero,
+    /// Negative control: a burst of read-only calls, which call-rate insights never count.
+    ReadOnlyBurst,
+    /// Negative control: the nightly job's run, which happens every day at the same time.
+    NormalPeak,
 }
 
 impl AnomalyKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [AnomalyKind; 4] = [
+    pub const ALL: [AnomalyKind; 8] = [
         AnomalyKind::RareBurst,
         AnomalyKind::WriteSurge,
         AnomalyKind::ErrorStorm,
         AnomalyKind::SustainedIncrease,
+        AnomalyKind::NewPrincipal,
+        AnomalyKind::DropToZero,
+        AnomalyKind::ReadOnlyBurst,
+        AnomalyKind::NormalPeak,
     ];
+
+    /// Whether this is a negative control: activity that must not raise an insight.
+    pub fn is_control(self) -> bool {
+        matches!(self, AnomalyKind::ReadOnlyBurst | AnomalyKind::NormalPeak)
+    }
 }
 
 /// The CloudTrail Insights type an anomaly should raise.
@@ -197,8 +214,11 @@ pub struct Label {
     pub start: String,
     /// End of the injected calls, exclusive, on a minute boundary.
     pub end: String,
-    /// Number of injected calls (the API's baseline calls in the window are not counted).
+    /// Number of injected calls (the API's baseline calls in the window are not counted; 0 for
+    /// a drop, whose calls were removed, and for the nightly job's normal run).
     pub calls: u64,
+    /// A negative control: an insight on this API overlapping the window is a false alarm.
+    pub negative_control: bool,
 }
 
 /// `labels.json`: how the trail was made and the anomalies injected into it.

@@ -9,9 +9,9 @@ use rand_pcg::Pcg64Mcg;
 use trailsight_engine::time::Timestamp;
 
 use super::catalogue::{
-    APIS, Api, ApiError, BUCKETS, ErrorMessage, FUNCTIONS, Identity, Origin, PARAMETERS, POLICIES,
-    Params, Principal, QUEUES, ROLES, Response, SECRETS_NAMES, Sessions, TOPICS, USERS,
-    is_console_agent,
+    APIS, Api, ApiError, BUCKETS, ECS_SERVICES, ErrorMessage, FUNCTIONS, Identity, Origin,
+    PARAMETERS, POLICIES, Params, Principal, QUEUES, ROLES, Response, SECRETS_NAMES, Sessions,
+    TOPICS, USERS, is_console_agent,
 };
 use super::ids;
 use super::json::{Obj, object};
@@ -153,6 +153,7 @@ pub(crate) fn write_record(out: &mut String, event: &Event, profile: &Profile) {
     let error = match event.error {
         ErrorChoice::Forced(i) => Some(&api.errors[usize::from(i)]),
         ErrorChoice::Sampled => roll_error(api.errors, &mut rng),
+        ErrorChoice::Never => None,
     };
     let cx = Ctx {
         profile,
@@ -293,6 +294,7 @@ fn resolve_caller(principal: Principal, profile: &Profile, rng: &mut impl Rng) -
             rng.random_range(1..255u8)
         ),
         Origin::Service => service.unwrap_or("AWS Internal").to_string(),
+        Origin::Internet => format!("203.0.113.{}", rng.random_range(1..255u8)),
     };
     Caller {
         principal,
@@ -727,6 +729,15 @@ fn request_parameters(r: &mut Obj<'_>, cx: &Ctx<'_>, rng: &mut impl Rng) {
         Params::CreateQueue => {
             p.str("queueName", cx.choose(QUEUES));
             p.obj("attributes", |a| a.str("MessageRetentionPeriod", "1209600"));
+        }
+        Params::EcsService => {
+            p.str("cluster", "production");
+            p.str("service", cx.choose(ECS_SERVICES));
+            p.bool("forceNewDeployment", true);
+        }
+        Params::EcsServices => {
+            p.str("cluster", "production");
+            p.arr("services", |a| a.str(cx.choose(ECS_SERVICES)));
         }
         Params::TargetGroup => p.fmt(
             "targetGroupArn",

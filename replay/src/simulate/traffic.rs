@@ -1,5 +1,5 @@
 //! When calls happen: the baseline Poisson traffic with its daily and weekly rhythm, the normal
-//! bursts (deploys, the nightly job, Auto Scaling waves) and the labelled anomalies.
+//! bursts (deploys, CI releases, the nightly job, Auto Scaling waves) and the labelled anomalies.
 //!
 //! The output is a list of [`Event`]s: a time, an API and a seed. What the record says is decided
 //! later, from the seed alone, by `record.rs`; so an event can be written twice (a duplicate
@@ -10,8 +10,9 @@ use std::f64::consts::TAU;
 use rand::{Rng, RngExt};
 
 use super::catalogue::{
-    APIS, DEPLOY_APIS, ERROR_STORMS, Principal, QUIET_APIS, RARE_BURST_APIS, SCALE_IN_API,
-    SCALE_OUT_API, SURGE_APIS, api_index,
+    APIS, DEPLOY_APIS, DROP_APIS, ERROR_STORMS, NEW_PRINCIPAL_APIS, Principal, QUIET_APIS,
+    RARE_BURST_APIS, READ_BURST_APIS, RELEASE_API, SCALE_IN_API, SCALE_OUT_API, SURGE_APIS,
+    api_index,
 };
 use super::ids::time_string;
 use super::profile::Profile;
@@ -29,6 +30,8 @@ const WEEKEND_FACTOR: f64 = 0.4;
 const DEPLOYS_PER_WORKDAY: f64 = 2.0;
 /// Mean Auto Scaling waves per day at scale 1.
 const WAVES_PER_DAY: f64 = 2.0;
+/// Mean CI releases per workday at scale 1.
+const RELEASES_PER_WORKDAY: f64 = 1.5;
 /// Anomalies start after this many days, so that a full 7-day baseline precedes them.
 pub(crate) const BASELINE_DAYS: i64 = 8;
 /// Runs shorter than this many days get no anomalies (there would be no room after the baseline).
@@ -65,6 +68,8 @@ pub(crate) enum ErrorChoice {
     Sampled,
     /// Always this error (index into the API's `errors`).
     Forced(u8),
+    /// Never an error.
+    Never,
 }
 
 /// One API call to be written as a record.
@@ -81,11 +86,20 @@ pub(crate) struct Event {
     pub(crate) error: ErrorChoice,
 }
 
-/// A labelled anomaly and the calls injected for it.
+/// A labelled anomaly: the calls injected for it, and the calls it removes.
 #[derive(Clone, Debug)]
 pub(crate) struct Anomaly {
     pub(crate) label: Label,
     pub(crate) events: Vec<Event>,
+    /// Calls of this API inside this span are removed (a drop to zero).
+    pub(crate) suppress: Option<(u16, Span)>,
+}
+
+impl Anomaly {
+    fn suppresses(&self, event: &Event) -> bool {
+        self.suppress
+            .is_some_and(|(api, span)| event.api == api && span.contains(event.time))
+    }
 }
 
 fn is_weekend(day_start: i64) -> bool {
@@ -224,10 +238,13 @@ pub(crate) fn unit_events(
     for day in span.utc_days() {
         if !is_weekend(day) {
             deploys(&deploy_apis, scale, day, &mut sink);
+            releases(scale, day, &mut sink);
         }
         nightly_job(profile, day, &mut sink);
         scaling_waves(scale, day, &mut sink);
     }
+    sink.events
+        .retain(|event| !anomalies.iter().any(|a| a.suppresses(event)));
     for anomaly in anomalies {
         sink.events.extend(
             anomaly
@@ -275,6 +292,21 @@ fn deploys<R: Rng>(deploy_apis: &[usize], scale: f64, day: i64, sink: &mut Sink<
     }
 }
 
+/// CI releases during working hours: 2-8 ECS services redeployed within two minutes.
+fn releases<R: Rng>(scale: f64, day: i64, sink: &mut Sink<'_, R>) {
+    for _ in 0..poisson(sink.rng, RELEASES_PER_WORKDAY * scale) {
+        let start = day + sink.rng.random_range(10 * 3600..17 * 3600);
+        let calls = sink.rng.random_range(2..=8);
+        sink.batch(
+            api_index(RELEASE_API),
+            Some(Principal::Deploy),
+            calls,
+            start,
+            120,
+        );
+    }
+}
+
 /// The nightly job: 10-30 calls to one API within 3 minutes of a fixed time, every day.
 fn nightly_job<R: Rng>(profile: &Profile, day: i64, sink: &mut Sink<'_, R>) {
     let start = day + profile.cron.minute_of_day * 60;
@@ -305,10 +337,12 @@ fn scaling_waves<R: Rng>(scale: f64, day: i64, sink: &mut Sink<'_, R>) {
 
 /// The labelled anomalies of one account-region over the whole run, sorted by start.
 ///
-/// The time after the first [`BASELINE_DAYS`] days (less 15 minutes at the end, so that every
-/// anomaly is over and delivered before the run ends) is cut into equal slots, one per anomaly,
-/// so anomalies never overlap. There is one anomaly of each kind per full day after the
-/// baseline, and at least one of each.
+/// Every UTC day that starts at least [`BASELINE_DAYS`] days into the run (so that a full
+/// baseline precedes it) gets one of each kind: the sustained increase at night (01:00-05:00),
+/// the normal peak on the nightly job's run, and the others in equal daytime slots (06:00 to
+/// midnight, less 15 minutes at the end of the run so that every anomaly is over and delivered
+/// before it ends) in a random order, so they never overlap. A last day with less than twelve
+/// hours left gets none.
 pub(crate) fn plan_anomalies(
     profile: &Profile,
     scale: f64,
@@ -319,13 +353,6 @@ pub(crate) fn plan_anomalies(
     if days < MIN_DAYS_FOR_ANOMALIES {
         return Vec::new();
     }
-    let per_kind = ((days - BASELINE_DAYS as f64).floor() as usize).max(1);
-    let mut kinds: Vec<AnomalyKind> = AnomalyKind::ALL
-        .iter()
-        .flat_map(|&kind| std::iter::repeat_n(kind, per_kind))
-        .collect();
-    shuffle(rng, &mut kinds);
-
     let active = |name: &str| profile.active[api_index(name)];
     let mut candidates = |list: &[&str]| {
         let mut apis: Vec<usize> = list
@@ -336,9 +363,16 @@ pub(crate) fn plan_anomalies(
         shuffle(rng, &mut apis);
         apis
     };
-    let rare = candidates(RARE_BURST_APIS);
-    let surge = candidates(SURGE_APIS);
-    let quiet = candidates(QUIET_APIS);
+    let lists = [
+        candidates(RARE_BURST_APIS),
+        candidates(SURGE_APIS),
+        Vec::new(), // error storms pick (API, code) pairs below
+        candidates(QUIET_APIS),
+        candidates(NEW_PRINCIPAL_APIS),
+        candidates(DROP_APIS),
+        candidates(READ_BURST_APIS),
+        vec![profile.cron.api],
+    ];
     let mut storms: Vec<(usize, u8)> = ERROR_STORMS
         .iter()
         .filter(|(name, _)| active(name))
@@ -350,55 +384,98 @@ pub(crate) fn plan_anomalies(
         .collect();
     shuffle(rng, &mut storms);
 
-    let first_minute = (run.start + BASELINE_DAYS * 86_400 + 59).div_euclid(60);
-    let last_minute = (run.end - 15 * 60).div_euclid(60);
-    let slot = (last_minute - first_minute) / kinds.len() as i64;
-    let mut used = [0usize; 4];
-    let mut anomalies = Vec::with_capacity(kinds.len());
-    for (j, &kind) in kinds.iter().enumerate() {
-        let nth = used[kind as usize];
-        used[kind as usize] += 1;
-        let (api, forced_error, minutes) = match kind {
-            AnomalyKind::RareBurst => (rare[nth % rare.len()], None, rng.random_range(1..=5)),
-            AnomalyKind::WriteSurge => (surge[nth % surge.len()], None, rng.random_range(10..=30)),
-            AnomalyKind::ErrorStorm => {
-                let (api, error) = storms[nth % storms.len()];
-                (api, Some(error), rng.random_range(5..=15))
-            }
-            AnomalyKind::SustainedIncrease => {
-                (quiet[nth % quiet.len()], None, rng.random_range(40..=50))
-            }
-        };
-        let slot_start = first_minute + j as i64 * slot;
-        let start = slot_start + rng.random_range(0..(slot - minutes).max(1));
-        let window = Span {
-            start: start * 60,
-            end: (start + minutes) * 60,
-        };
-        let events = anomaly_events(profile, scale, kind, api, forced_error, window, rng);
-        let error_code = forced_error.map(|e| APIS[api].errors[usize::from(e)].code.to_string());
-        anomalies.push(Anomaly {
-            label: Label {
-                id: String::new(),
-                kind,
-                account: profile.account.clone(),
-                region: profile.region.clone(),
-                event_source: APIS[api].service.source.to_string(),
-                event_name: APIS[api].name.to_string(),
-                insight_type: if error_code.is_some() {
-                    InsightType::ApiErrorRateInsight
-                } else {
-                    InsightType::ApiCallRateInsight
+    let last_second = run.end - 15 * 60;
+    let first_day = (run.start + BASELINE_DAYS * 86_400 + 86_399).div_euclid(86_400) * 86_400;
+    let mut used = [0usize; AnomalyKind::ALL.len()];
+    let mut anomalies = Vec::new();
+    for day in (first_day..last_second).step_by(86_400) {
+        let day_end = (day + 86_400).min(last_second);
+        if day_end - day < 12 * 3600 {
+            break;
+        }
+        let mut daytime: Vec<AnomalyKind> = AnomalyKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| !matches!(k, AnomalyKind::SustainedIncrease | AnomalyKind::NormalPeak))
+            .collect();
+        shuffle(rng, &mut daytime);
+        let slot = (day_end - (day + 6 * 3600)) / 60 / daytime.len() as i64;
+        for kind in AnomalyKind::ALL {
+            let nth = used[kind as usize];
+            used[kind as usize] += 1;
+            let (api, forced_error, minutes) = match kind {
+                AnomalyKind::ErrorStorm => {
+                    let (api, error) = storms[nth % storms.len()];
+                    (api, Some(error), rng.random_range(5..=15))
+                }
+                _ => {
+                    let list = &lists[kind as usize];
+                    let minutes = match kind {
+                        AnomalyKind::RareBurst => rng.random_range(1..=5),
+                        AnomalyKind::WriteSurge | AnomalyKind::NewPrincipal => {
+                            rng.random_range(10..=30)
+                        }
+                        AnomalyKind::SustainedIncrease => rng.random_range(40..=50),
+                        AnomalyKind::DropToZero => rng.random_range(30..=120),
+                        AnomalyKind::ReadOnlyBurst => rng.random_range(3..=10),
+                        AnomalyKind::NormalPeak => 3,
+                        AnomalyKind::ErrorStorm => unreachable!("matched above"),
+                    };
+                    (list[nth % list.len()], None, minutes)
+                }
+            };
+            let start = match kind {
+                AnomalyKind::SustainedIncrease => {
+                    day / 60 + 60 + rng.random_range(0..(240 - minutes))
+                }
+                AnomalyKind::NormalPeak => (day + profile.cron.minute_of_day * 60) / 60,
+                _ => {
+                    let position = daytime
+                        .iter()
+                        .position(|&k| k == kind)
+                        .expect("a daytime kind") as i64;
+                    let slot_start = (day + 6 * 3600) / 60 + position * slot;
+                    slot_start + rng.random_range(0..(slot - minutes).max(1))
+                }
+            };
+            let window = Span {
+                start: start * 60,
+                end: (start + minutes) * 60,
+            };
+            let events = anomaly_events(profile, scale, kind, api, forced_error, window, rng);
+            let error_code =
+                forced_error.map(|e| APIS[api].errors[usize::from(e)].code.to_string());
+            let suppress = (kind == AnomalyKind::DropToZero).then_some((api as u16, window));
+            anomalies.push(Anomaly {
+                label: Label {
+                    id: String::new(),
+                    kind,
+                    account: profile.account.clone(),
+                    region: profile.region.clone(),
+                    event_source: APIS[api].service.source.to_string(),
+                    event_name: APIS[api].name.to_string(),
+                    insight_type: if error_code.is_some() {
+                        InsightType::ApiErrorRateInsight
+                    } else {
+                        InsightType::ApiCallRateInsight
+                    },
+                    error_code,
+                    start: time_string(window.start),
+                    end: time_string(window.end),
+                    calls: events.len() as u64,
+                    negative_control: kind.is_control(),
                 },
-                error_code,
-                start: time_string(window.start),
-                end: time_string(window.end),
-                calls: events.len() as u64,
-            },
-            events,
-        });
+                events,
+                suppress,
+            });
+        }
     }
-    anomalies.sort_by(|a, b| a.label.start.cmp(&b.label.start));
+    anomalies.sort_by(|a, b| {
+        a.label
+            .start
+            .cmp(&b.label.start)
+            .then(a.label.event_name.cmp(&b.label.event_name))
+    });
     for (n, anomaly) in anomalies.iter_mut().enumerate() {
         anomaly.label.id = format!("{}-{}-{:02}", profile.account, profile.region, n + 1);
     }
@@ -463,6 +540,29 @@ fn anomaly_events(
                 sink.batch(api, Some(actor), calls, minute * 60, 60);
             }
         }
+        AnomalyKind::NewPrincipal => {
+            let per_minute = sink.rng.random_range(2.0..10.0);
+            for minute in minutes {
+                let calls = poisson(sink.rng, per_minute);
+                sink.batch(api, Some(Principal::Intruder), calls, minute * 60, 60);
+            }
+        }
+        AnomalyKind::ReadOnlyBurst => {
+            let calls = sink.rng.random_range(300..=2000);
+            sink.batch(
+                api,
+                Some(actor),
+                calls,
+                window.start,
+                window.end - window.start,
+            );
+            for event in &mut sink.events {
+                event.error = ErrorChoice::Never;
+            }
+        }
+        // A drop removes calls (see `Anomaly::suppress`); the normal peak is the nightly job's
+        // own run.
+        AnomalyKind::DropToZero | AnomalyKind::NormalPeak => {}
     }
     let mut events = sink.events;
     if let Some(error) = forced_error {
@@ -557,28 +657,104 @@ mod tests {
             end: start + 11 * 86_400,
         };
         let anomalies = plan_anomalies(&profile, 0.05, run, &mut rng);
-        assert_eq!(anomalies.len(), 12);
-        let mut previous_end = start + BASELINE_DAYS * 86_400;
+        assert_eq!(
+            anomalies.len(),
+            3 * AnomalyKind::ALL.len(),
+            "three full days after the baseline"
+        );
+        let mut daytime_end = start + BASELINE_DAYS * 86_400;
         for anomaly in &anomalies {
             let label = &anomaly.label;
             let (s, e) = (ts(&label.start), ts(&label.end));
             assert!(
-                s >= previous_end && e > s && e <= run.end - 15 * 60,
+                s >= start + BASELINE_DAYS * 86_400 && e > s && e <= run.end - 15 * 60,
                 "{label:?}"
             );
-            previous_end = e;
-            assert!(label.calls >= 3, "{label:?}");
+            let minute_of_day = s.rem_euclid(86_400) / 60;
+            match label.kind {
+                AnomalyKind::SustainedIncrease => {
+                    assert!((60..300).contains(&minute_of_day), "at night: {label:?}")
+                }
+                AnomalyKind::NormalPeak => {
+                    assert_eq!(minute_of_day, profile.cron.minute_of_day, "the nightly job")
+                }
+                _ => {
+                    assert!(
+                        s >= daytime_end && minute_of_day >= 360,
+                        "daytime, in its own slot: {label:?}"
+                    );
+                    daytime_end = e;
+                }
+            }
+            assert_eq!(label.negative_control, label.kind.is_control());
             assert_eq!(label.calls as usize, anomaly.events.len());
+            match label.kind {
+                AnomalyKind::DropToZero => {
+                    assert!(
+                        anomaly.events.is_empty() && anomaly.suppress.is_some(),
+                        "{label:?}"
+                    );
+                }
+                AnomalyKind::NormalPeak => assert!(anomaly.events.is_empty()),
+                _ => assert!(label.calls >= 3, "{label:?}"),
+            }
             assert!(anomaly.events.iter().all(|ev| s <= ev.time && ev.time < e));
             let forced = anomaly
                 .events
                 .iter()
                 .all(|ev| matches!(ev.error, ErrorChoice::Forced(_)));
-            assert_eq!(forced, label.error_code.is_some(), "{label:?}");
+            assert_eq!(
+                forced && !anomaly.events.is_empty(),
+                label.error_code.is_some(),
+                "{label:?}"
+            );
+            if label.kind == AnomalyKind::ReadOnlyBurst {
+                assert!(
+                    anomaly
+                        .events
+                        .iter()
+                        .all(|ev| ev.error == ErrorChoice::Never)
+                );
+                assert!(APIS[usize::from(anomaly.events[0].api)].read_only);
+            }
         }
         for kind in AnomalyKind::ALL {
             let n = anomalies.iter().filter(|a| a.label.kind == kind).count();
             assert_eq!(n, 3, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_drop_removes_the_api_calls_of_its_window() {
+        let profile = profile();
+        let start = ts("2024-03-04T00:00:00Z");
+        let run = Span {
+            start,
+            end: start + 10 * 86_400,
+        };
+        let mut rng = Pcg64Mcg::seed_from_u64(9);
+        let anomalies = plan_anomalies(&profile, 1.0, run, &mut rng);
+        let drop = anomalies
+            .iter()
+            .find(|a| a.label.kind == AnomalyKind::DropToZero)
+            .unwrap();
+        let (api, window) = drop.suppress.unwrap();
+        let day = Span {
+            start: window.start.div_euclid(86_400) * 86_400,
+            end: window.start.div_euclid(86_400) * 86_400 + 86_400,
+        };
+        let events = unit_events(&profile, 1.0, day, &anomalies, &mut rng);
+        let of_api = |span: Span| {
+            events
+                .iter()
+                .filter(|e| e.api == api && span.contains(e.time))
+                .count()
+        };
+        assert_eq!(of_api(window), 0);
+        let before = Span {
+            start: window.start - (window.end - window.start),
+            end: window.start,
+        };
+        assert!(of_api(before) > 0, "the API is steady around the drop");
     }
 }
