@@ -30,7 +30,7 @@ use crate::insight::{
     InsightState, InsightType,
 };
 use crate::intern::{Interner, Sym};
-use crate::model::{self, BASELINE_DAYS, DayThresholds, Trigger};
+use crate::model::{self, BASELINE_DAYS, DayThresholds, Direction, Trigger};
 use crate::snapshot::{self, SnapshotError, sorted_map, sorted_set};
 use crate::time::{Day, MINUTES_PER_DAY, Minute, Timestamp};
 use crate::window::{MAX_SCALE_MINUTES, MinuteCounts};
@@ -1225,6 +1225,9 @@ struct Series {
     window_floor: Minute,
     thresholds: Option<(Day, DayThresholds)>,
     open: Option<Open>,
+    /// The series' insights of the retained days, as half-open minute intervals: the model
+    /// leaves them out of the normal ceiling and floor.
+    insights: Vec<(Minute, Minute)>,
 }
 
 /// An insight that has started and not yet ended.
@@ -1288,6 +1291,7 @@ impl Series {
             window_floor: BEGINNING,
             thresholds: None,
             open: None,
+            insights: Vec::new(),
         }
     }
 
@@ -1321,50 +1325,103 @@ impl Series {
         while m < frontier {
             if self.open.is_some() {
                 m = self.follow_open(key, m, frontier, ctx, stats, out);
-            } else {
-                match self.counts.next_nonzero(m, frontier) {
-                    None => m = frontier,
-                    Some(t) => {
-                        self.try_start(key, t, ctx, stats, out);
-                        m = t.plus(1);
+                continue;
+            }
+            let next = self.counts.next_nonzero(m, frontier);
+            if let Some(t) = self.find_silence(key, m, next.unwrap_or(frontier)) {
+                self.start_insight(key, t.0, t.1, ctx, stats, out);
+                m = t.0.plus(1);
+                continue;
+            }
+            match next {
+                None => m = frontier,
+                Some(t) => {
+                    if self.settings.enabled {
+                        let thresholds = self.thresholds_for(t.day());
+                        let margin = model::margin(self.settings.sensitivity);
+                        if let Some(trigger) = model::evaluate_trigger(
+                            &self.counts,
+                            t,
+                            self.window_floor,
+                            &thresholds,
+                            margin,
+                        ) {
+                            self.start_insight(key, t, trigger, ctx, stats, out);
+                        }
                     }
+                    m = t.plus(1);
                 }
             }
         }
         self.decided_until = self.decided_until.max(frontier);
     }
 
-    fn try_start(
-        &mut self,
-        key: SeriesKey,
-        t: Minute,
-        ctx: &DecideContext<'_>,
-        stats: &mut DetectorStats,
-        out: &mut Vec<InsightRecord>,
-    ) {
-        if !self.settings.enabled {
-            return;
-        }
-        let day = t.day();
-        let thresholds = match self.thresholds {
+    /// The thresholds of `day`, computed once a day.
+    fn thresholds_for(&mut self, day: Day) -> DayThresholds {
+        match self.thresholds {
             Some((cached_day, thresholds)) if cached_day == day => thresholds,
             _ => {
+                let mut insights = self.insights.clone();
+                if let Some(open) = &self.open {
+                    insights.push((open.trigger.start, Minute(i64::MAX)));
+                }
                 let thresholds = model::day_thresholds(
                     &mut self.counts,
                     day,
                     self.settings.sensitivity,
                     self.settings.min_count,
+                    &insights,
                 );
                 self.thresholds = Some((day, thresholds));
                 thresholds
             }
-        };
-        let margin = model::margin(self.settings.sensitivity);
-        let Some(trigger) =
-            model::evaluate_trigger(&self.counts, t, self.window_floor, &thresholds, margin)
-        else {
-            return;
-        };
+        }
+    }
+
+    /// The first minute in `from..until` (minutes without events) at which a significant
+    /// silence starts an insight, with its trigger. Only call-rate series fall silent: an error
+    /// code that stops is good news.
+    fn find_silence(
+        &mut self,
+        key: SeriesKey,
+        from: Minute,
+        until: Minute,
+    ) -> Option<(Minute, Trigger)> {
+        if !self.settings.enabled || key.insight_type != InsightType::ApiCallRateInsight {
+            return None;
+        }
+        // No floor before the counts begin: start there, not at the beginning of time.
+        let mut t = from.max(self.counts.first_day_minute()?);
+        while t < until {
+            let day = t.day();
+            let thresholds = self.thresholds_for(day);
+            let day_end = day.plus(1).first_minute().min(until);
+            if !thresholds.silence_possible() {
+                t = day_end;
+                continue;
+            }
+            while t < day_end {
+                if let Some(trigger) =
+                    model::evaluate_silence(&self.counts, t, self.window_floor, &thresholds)
+                {
+                    return Some((t, trigger));
+                }
+                t = t.plus(1);
+            }
+        }
+        None
+    }
+
+    /// Emits the Start record of an insight that `trigger`, decided at minute `t`, opens.
+    fn start_insight(
+        &mut self,
+        key: SeriesKey,
+        t: Minute,
+        trigger: Trigger,
+        ctx: &DecideContext<'_>,
+        stats: &mut DetectorStats,
+        out: &mut Vec<InsightRecord>,
+    ) {
         let start = trigger.start;
         let baseline_from = baseline_start(start);
         if ctx.first_minute > baseline_from {
@@ -1435,9 +1492,11 @@ impl Series {
     ) -> Minute {
         let open = self.open.as_mut().expect("called with an open insight");
         let unusual_above = open.trigger.unusual_minute_above();
+        let silent = open.trigger.direction == Direction::Silent;
         let mut u = from;
         while u < frontier {
-            if f64::from(self.counts.get(u)) > unusual_above {
+            let count = self.counts.get(u);
+            if (silent && count == 0) || (!silent && f64::from(count) > unusual_above) {
                 open.last_unusual = u;
             }
             if model::end_reached(
@@ -1472,6 +1531,7 @@ impl Series {
                 out.push(record);
                 stats.insights_ended += 1;
                 self.window_floor = end;
+                self.insights.push((start, end));
                 return u.plus(1);
             }
             u = u.plus(1);
@@ -1500,6 +1560,7 @@ impl Series {
 
     fn drop_days_before(&mut self, day: Day) {
         self.counts.drop_before(day);
+        self.insights.retain(|&(_, end)| end > day.first_minute());
         self.day_values = self.day_values.split_off(&day);
     }
 

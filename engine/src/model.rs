@@ -50,46 +50,97 @@ pub fn significance(sensitivity: f64) -> f64 {
 /// The thresholds of one series for the minutes of one UTC day, from the seven days before it.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayThresholds {
-    /// Per scale, the second-largest daily maximum of window sums over the seven days.
+    /// Per scale, the largest window sum of the seven days, outside the series' own insights.
     pub daily_ceiling: [u32; SCALE_COUNT],
+    /// Per scale, the smallest window sum of the seven days, outside the series' own insights
+    /// (0 when none could be used).
+    pub daily_floor: [u32; SCALE_COUNT],
     /// Per scale, the fewest events a window needs.
     pub min_count: [u64; SCALE_COUNT],
     /// Mean events per minute over the seven days.
     pub mean_per_minute: f64,
+    /// The smallest normal floor a silent window is significant against.
+    pub silence_min_floor: u32,
 }
 
-/// Computes the thresholds for decisions on `day`.
+impl DayThresholds {
+    /// Whether a silent window of some scale would be significant today.
+    pub fn silence_possible(&self) -> bool {
+        self.daily_floor
+            .iter()
+            .any(|&f| f >= self.silence_min_floor)
+    }
+}
+
+/// Computes the thresholds for decisions on `day`. Windows overlapping one of the series' own
+/// insights (`insights`, half-open minute intervals) are left out, so that an anomaly does not
+/// teach the model that the next one is normal.
 pub fn day_thresholds(
     counts: &mut MinuteCounts,
     day: Day,
     sensitivity: f64,
     min_count: u32,
+    insights: &[(Minute, Minute)],
 ) -> DayThresholds {
-    let mut maxima = [[0u32; BASELINE_DAYS as usize]; SCALE_COUNT];
+    let mut ceiling = [0u32; SCALE_COUNT];
+    let mut floor = [None::<u32>; SCALE_COUNT];
+    let mut daily_maxima = [[0u32; BASELINE_DAYS as usize]; SCALE_COUNT];
+    let mut daily_minima = [[u32::MAX; BASELINE_DAYS as usize]; SCALE_COUNT];
     let mut total = 0u64;
     for back in 1..=BASELINE_DAYS {
         let d = day.plus(-back);
-        let day_maxima = counts.window_maxima(d);
+        let outside = counts.window_extremes(d, insights);
+        let all = counts.window_extremes(d, &[]);
         for scale in 0..SCALE_COUNT {
-            maxima[scale][back as usize - 1] = day_maxima[scale];
+            ceiling[scale] = ceiling[scale].max(outside.max[scale]);
+            floor[scale] = match (floor[scale], outside.min[scale]) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            daily_maxima[scale][back as usize - 1] = all.max[scale];
+            daily_minima[scale][back as usize - 1] = all.min[scale].unwrap_or(u32::MAX);
         }
         total += counts.day_total(d);
+    }
+    // A level reached (or a lull seen) on two of the seven days is normal, even where it was
+    // an insight: the second time, it is the series' new habit.
+    for scale in 0..SCALE_COUNT {
+        daily_maxima[scale].sort_unstable();
+        daily_minima[scale].sort_unstable();
+        ceiling[scale] = ceiling[scale].max(daily_maxima[scale][BASELINE_DAYS as usize - 2]);
+        let second_smallest = daily_minima[scale][1];
+        if second_smallest != u32::MAX {
+            floor[scale] = Some(floor[scale].map_or(second_smallest, |f| f.min(second_smallest)));
+        }
     }
     let mean_per_minute = total as f64 / (BASELINE_DAYS * 1440) as f64;
     let alpha = significance(sensitivity);
     let mut thresholds = DayThresholds {
-        daily_ceiling: [0; SCALE_COUNT],
+        daily_ceiling: ceiling,
+        daily_floor: floor.map(|f| f.unwrap_or(0)),
         min_count: [0; SCALE_COUNT],
         mean_per_minute,
+        silence_min_floor: silence_min_floor(alpha).max(min_count),
     };
     for scale in 0..SCALE_COUNT {
-        let mut days = maxima[scale];
-        days.sort_unstable();
-        thresholds.daily_ceiling[scale] = days[BASELINE_DAYS as usize - 2];
         let expected = SCALES_MINUTES[scale] as f64 * mean_per_minute.max(RATE_FLOOR_PER_MINUTE);
         thresholds.min_count[scale] = poisson_min_count(expected, alpha).max(u64::from(min_count));
     }
     thresholds
+}
+
+/// The smallest Poisson mean `n` (a whole number of events) with `P(X = 0) = e^-n < alpha`: a
+/// window that normally never holds fewer than `n` events is significantly silent when empty.
+pub fn silence_min_floor(alpha: f64) -> u32 {
+    (-alpha.ln()).floor().max(0.0) as u32 + 1
+}
+
+/// The window sum above which a window is unusual: the normal ceiling raised by `margin` times
+/// its excursion above the window's mean, `mean + margin × (ceiling − mean)`.
+pub fn unusual_above(ceiling: u64, mean: f64, margin: f64) -> f64 {
+    let ceiling = ceiling as f64;
+    let mean = mean.min(ceiling);
+    mean + margin * (ceiling - mean)
 }
 
 /// The smallest `k` with `P(X >= k) < alpha` for `X ~ Poisson(mean)`.
@@ -117,19 +168,32 @@ pub fn weekly_ceiling(counts: &MinuteCounts, scale_minutes: i64, t: Minute) -> u
     )
 }
 
-/// An unusual window found by [`evaluate_trigger`].
+/// Which way a series left its normal range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Direction {
+    /// More events than normal.
+    #[default]
+    Above,
+    /// No events where there always were some.
+    Silent,
+}
+
+/// An unusual window found by [`evaluate_trigger`] or [`evaluate_silence`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trigger {
     /// The insight's first minute.
     pub start: Minute,
     /// The window length that fired, in minutes.
     pub scale_minutes: i64,
-    /// The normal ceiling `N_w` at that length.
+    /// The normal ceiling `N_w` at that length (for a silence, the normal floor).
     pub normal_ceiling: u64,
     /// Events in the window.
     pub events: u64,
-    /// The last minute in `start..=t` whose count exceeded `N_w / w`.
+    /// The last minute in `start..=t` whose count exceeded `N_w / w` (for a silence, the window's
+    /// last minute).
     pub last_unusual: Minute,
+    /// Above the ceiling or silent.
+    pub direction: Direction,
 }
 
 impl Trigger {
@@ -151,17 +215,19 @@ pub fn evaluate_trigger(
     for (scale, &w) in SCALES_MINUTES.iter().enumerate() {
         let from = t.plus(1 - w).max(window_floor);
         let events = counts.sum(from, t.plus(1));
+        let mean = w as f64 * thresholds.mean_per_minute;
+        let daily = u64::from(thresholds.daily_ceiling[scale]);
         if events < thresholds.min_count[scale]
-            || events as f64 <= margin * f64::from(thresholds.daily_ceiling[scale])
+            || events as f64 <= unusual_above(daily, mean, margin)
         {
             continue;
         }
-        let normal_ceiling =
-            u64::from(thresholds.daily_ceiling[scale]).max(weekly_ceiling(counts, w, t));
-        if events as f64 <= margin * normal_ceiling as f64 {
+        let normal_ceiling = daily.max(weekly_ceiling(counts, w, t));
+        let threshold = unusual_above(normal_ceiling, mean, margin);
+        if events as f64 <= threshold {
             continue;
         }
-        let start_above = margin * normal_ceiling as f64 / w as f64;
+        let start_above = threshold / w as f64;
         let unusual_above = normal_ceiling as f64 / w as f64;
         // Both exist: the window's mean exceeds `start_above`, so one of its minutes does too.
         let start = minutes(from, t).find(|&m| f64::from(counts.get(m)) > start_above)?;
@@ -174,13 +240,42 @@ pub fn evaluate_trigger(
             normal_ceiling,
             events,
             last_unusual,
+            direction: Direction::Above,
         });
     }
     None
 }
 
+/// Whether the window ending at `t` is a significant silence: no event in the shortest window
+/// whose normal floor (its smallest sum of the seven days) is at least
+/// [`DayThresholds::silence_min_floor`]. The window starts no earlier than `window_floor`.
+pub fn evaluate_silence(
+    counts: &MinuteCounts,
+    t: Minute,
+    window_floor: Minute,
+    thresholds: &DayThresholds,
+) -> Option<Trigger> {
+    let (scale, &w) = SCALES_MINUTES
+        .iter()
+        .enumerate()
+        .find(|&(scale, _)| thresholds.daily_floor[scale] >= thresholds.silence_min_floor)?;
+    let from = t.plus(1 - w);
+    if from < window_floor || counts.sum(from, t.plus(1)) > 0 {
+        return None;
+    }
+    Some(Trigger {
+        start: from,
+        scale_minutes: w,
+        normal_ceiling: u64::from(thresholds.daily_floor[scale]),
+        events: 0,
+        last_unusual: t,
+        direction: Direction::Silent,
+    })
+}
+
 /// Whether an open insight has ended by minute `u`: `quiet_minutes` minutes have passed since the
-/// last unusual minute and the trailing window is back within the normal ceiling.
+/// last unusual minute and the trailing window is back within the normal ceiling. A silence ends
+/// at its first minute with an event.
 pub fn end_reached(
     counts: &MinuteCounts,
     trigger: &Trigger,
@@ -188,8 +283,14 @@ pub fn end_reached(
     u: Minute,
     quiet_minutes: i64,
 ) -> bool {
-    u.minutes_since(last_unusual) >= quiet_minutes
-        && counts.sum(u.plus(1 - trigger.scale_minutes), u.plus(1)) <= trigger.normal_ceiling
+    match trigger.direction {
+        Direction::Silent => counts.get(u) > 0,
+        Direction::Above => {
+            u.minutes_since(last_unusual) >= quiet_minutes
+                && counts.sum(u.plus(1 - trigger.scale_minutes), u.plus(1))
+                    <= trigger.normal_ceiling
+        }
+    }
 }
 
 fn minutes(from: Minute, to_inclusive: Minute) -> impl DoubleEndedIterator<Item = Minute> {
@@ -233,7 +334,7 @@ mod tests {
         for offset in [0, 2, 4] {
             counts.add(s.plus(offset), 1);
         }
-        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3);
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[]);
         assert_eq!(thresholds.daily_ceiling, [0, 0, 0, 0]);
         assert_eq!(
             evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5)),
@@ -259,7 +360,7 @@ mod tests {
             counts.add(day0().plus(d).first_minute().plus(100 + 97 * d), 40);
         }
         let today = day0().plus(7);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
         assert_eq!(thresholds.daily_ceiling, [40, 40, 40, 40]);
         let t = today.first_minute().plus(900);
         counts.add(t, 45);
@@ -281,7 +382,7 @@ mod tests {
         let last_week = day0().first_minute().plus(600);
         counts.add(last_week, 30);
         let today = day0().plus(7);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
         assert_eq!(thresholds.daily_ceiling[0], 0);
         let t = last_week.plus(7 * 1440 + 45);
         counts.add(t, 30);
@@ -295,7 +396,7 @@ mod tests {
     fn window_floor_clips_windows() {
         let mut counts = MinuteCounts::new();
         let today = day0().plus(8);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
         let t = today.first_minute().plus(60);
         counts.add(t.plus(-3), 2);
         counts.add(t, 1);

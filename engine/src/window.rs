@@ -1,5 +1,6 @@
 //! The window core: per-minute event counts of one series, stored per UTC day, with window sums
-//! and the daily maxima of sliding-window sums that the detector's normal ceiling is built from.
+//! and the daily maxima and minima of sliding-window sums that the detector's normal ceiling and
+//! normal floor are built from.
 //!
 //! Most series are rare (a few calls a day) and a few are busy (every minute), so a day is stored
 //! sparsely as sorted `(minute of day, count)` pairs until it has [`DENSE_AFTER`] busy minutes,
@@ -37,8 +38,8 @@ pub struct MinuteCounts {
 struct DayCounts {
     total: u64,
     minutes: DayMinutes,
-    /// Maximum sliding-window sum per scale over windows ending in this day; `None` when stale.
-    window_max: Option<[u32; SCALE_COUNT]>,
+    /// Extremes of sliding-window sums over windows ending in this day; `None` when stale.
+    extremes: Option<WindowExtremes>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -144,16 +145,16 @@ impl MinuteCounts {
         let entry = self.days.entry(day).or_insert_with(|| DayCounts {
             total: 0,
             minutes: DayMinutes::Sparse(Vec::new()),
-            window_max: None,
+            extremes: None,
         });
         entry.total += u64::from(n);
         entry.minutes.add(minute.minute_of_day() as usize, n);
-        entry.window_max = None;
+        entry.extremes = None;
         // Windows ending early in the next day reach back into this one.
         if minute.minute_of_day() > MINUTES_PER_DAY - MAX_SCALE_MINUTES
             && let Some(next) = self.days.get_mut(&day.plus(1))
         {
-            next.window_max = None;
+            next.extremes = None;
         }
     }
 
@@ -231,24 +232,45 @@ impl MinuteCounts {
         self.days.get(&day).map_or(0, |d| d.total)
     }
 
-    /// For each scale of [`SCALES_MINUTES`], the largest sum of a window of that many minutes
-    /// ending in `day` (windows may start in the previous day). Cached until the counts of `day`
-    /// or of the day before change.
-    pub fn window_maxima(&mut self, day: Day) -> [u32; SCALE_COUNT] {
-        if let Some(max) = self.days.get(&day).and_then(|d| d.window_max) {
-            return max;
-        }
-        if self.days.range(day.plus(-1)..=day).next().is_none() {
-            return [0; SCALE_COUNT];
-        }
+    /// For each scale of [`SCALES_MINUTES`], the largest and smallest sums of windows of that
+    /// many minutes ending in `day` (windows may start in the previous day), leaving out every
+    /// window that overlaps one of the half-open `excluded` intervals. Cached, when no interval
+    /// reaches the day, until the counts of `day` or of the day before change.
+    pub fn window_extremes(&mut self, day: Day, excluded: &[(Minute, Minute)]) -> WindowExtremes {
         let lead = MAX_SCALE_MINUTES as usize - 1;
-        let mut buf = vec![0u32; lead + DAY];
-        self.copy_into(day.first_minute().plus(-(lead as i64)), &mut buf);
-        let max = sliding_maxima(&buf, lead);
-        if let Some(d) = self.days.get_mut(&day) {
-            d.window_max = Some(max);
+        let first = day.first_minute().plus(-(lead as i64));
+        let end = day.plus(1).first_minute();
+        let touching: Vec<(Minute, Minute)> = excluded
+            .iter()
+            .copied()
+            .filter(|&(from, to)| from < end && to > first)
+            .collect();
+        if touching.is_empty() {
+            if let Some(extremes) = self.days.get(&day).and_then(|d| d.extremes) {
+                return extremes;
+            }
+            if self.days.range(day.plus(-1)..=day).next().is_none() {
+                return WindowExtremes {
+                    max: [0; SCALE_COUNT],
+                    min: [Some(0); SCALE_COUNT],
+                };
+            }
         }
-        max
+        let mut buf = vec![0u32; lead + DAY];
+        self.copy_into(first, &mut buf);
+        let mut masked = vec![false; buf.len()];
+        for (from, to) in &touching {
+            let lo = from.minutes_since(first).max(0) as usize;
+            let hi = (to.minutes_since(first).max(0) as usize).min(buf.len());
+            masked[lo.min(hi)..hi].fill(true);
+        }
+        let extremes = sliding_extremes(&buf, &masked, lead);
+        if touching.is_empty()
+            && let Some(d) = self.days.get_mut(&day)
+        {
+            d.extremes = Some(extremes);
+        }
+        extremes
     }
 
     /// The largest sum of a `scale_minutes`-minute window ending at a minute in `first..=last`.
@@ -272,6 +294,11 @@ impl MinuteCounts {
     /// Drops every day before `day`.
     pub fn drop_before(&mut self, day: Day) {
         self.days = self.days.split_off(&day);
+    }
+
+    /// The first minute of the first day that holds counts.
+    pub fn first_day_minute(&self) -> Option<Minute> {
+        self.days.keys().next().map(|day| day.first_minute())
     }
 
     /// Whether no day holds counts.
@@ -315,20 +342,39 @@ impl MinuteCounts {
     }
 }
 
-/// Per scale, the max over windows ending at `buf[lead..]` of the sum of the window.
-fn sliding_maxima(buf: &[u32], lead: usize) -> [u32; SCALE_COUNT] {
+/// The largest and smallest window sums of one day, per scale of [`SCALES_MINUTES`]. A scale
+/// none of whose windows could be used has `max` 0 and `min` `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowExtremes {
+    /// Per scale, the largest window sum.
+    pub max: [u32; SCALE_COUNT],
+    /// Per scale, the smallest window sum.
+    pub min: [Option<u32>; SCALE_COUNT],
+}
+
+/// Per scale, the extremes over windows ending at `buf[lead..]` that hold no masked minute.
+fn sliding_extremes(buf: &[u32], masked: &[bool], lead: usize) -> WindowExtremes {
     let mut prefix = Vec::with_capacity(buf.len() + 1);
+    let mut masked_prefix = Vec::with_capacity(buf.len() + 1);
     prefix.push(0u64);
-    for &c in buf {
+    masked_prefix.push(0u32);
+    for (&c, &m) in buf.iter().zip(masked) {
         prefix.push(prefix.last().copied().unwrap_or(0) + u64::from(c));
+        masked_prefix.push(masked_prefix.last().copied().unwrap_or(0) + u32::from(m));
     }
-    let mut out = [0u32; SCALE_COUNT];
-    for (slot, &scale) in out.iter_mut().zip(SCALES_MINUTES.iter()) {
-        let best = (lead..buf.len())
-            .map(|end| prefix[end + 1] - prefix[end + 1 - scale as usize])
-            .max()
-            .unwrap_or(0);
-        *slot = u32::try_from(best).unwrap_or(u32::MAX);
+    let mut out = WindowExtremes {
+        max: [0; SCALE_COUNT],
+        min: [None; SCALE_COUNT],
+    };
+    for (i, &scale) in SCALES_MINUTES.iter().enumerate() {
+        let sums = (lead..buf.len())
+            .filter(|&end| masked_prefix[end + 1] == masked_prefix[end + 1 - scale as usize])
+            .map(|end| prefix[end + 1] - prefix[end + 1 - scale as usize]);
+        for sum in sums {
+            let sum = u32::try_from(sum).unwrap_or(u32::MAX);
+            out.max[i] = out.max[i].max(sum);
+            out.min[i] = Some(out.min[i].map_or(sum, |m| m.min(sum)));
+        }
     }
     out
 }
@@ -391,14 +437,30 @@ mod tests {
         }
 
         #[test]
-        fn window_maxima_match_naive(events in events(), day in 0i64..5) {
+        fn window_extremes_match_naive(
+            events in events(),
+            day in 0i64..5,
+            excluded in prop::collection::vec((0i64..5 * 1440, 1i64..300), 0..3),
+        ) {
             let (mut counts, model) = build(&events);
             let day = Minute(BASE).day().plus(day);
             let first = day.first_minute().0;
-            let maxima = counts.window_maxima(day);
+            let excluded: Vec<(Minute, Minute)> = excluded
+                .iter()
+                .map(|&(at, len)| (Minute(BASE + at), Minute(BASE + at + len)))
+                .collect();
+            let extremes = counts.window_extremes(day, &excluded);
+            // Twice: the second answer may come from the cache.
+            prop_assert_eq!(counts.window_extremes(day, &excluded), extremes);
             for (i, &scale) in SCALES_MINUTES.iter().enumerate() {
-                let expected = naive_max_window(&model, scale, first, first + 1439);
-                prop_assert_eq!(u64::from(maxima[i]), expected, "scale {}", scale);
+                let sums: Vec<u64> = (first..first + 1440)
+                    .filter(|&end| {
+                        excluded.iter().all(|&(from, to)| to.0 <= end - scale + 1 || from.0 > end)
+                    })
+                    .map(|end| naive_sum(&model, end - scale + 1, end + 1))
+                    .collect();
+                prop_assert_eq!(u64::from(extremes.max[i]), sums.iter().copied().max().unwrap_or(0), "scale {}", scale);
+                prop_assert_eq!(extremes.min[i].map(u64::from), sums.iter().copied().min(), "scale {}", scale);
             }
         }
 
@@ -419,12 +481,12 @@ mod tests {
         let mut counts = MinuteCounts::new();
         let day = Minute(BASE).day();
         counts.add(day.first_minute().plus(10), 2);
-        assert_eq!(counts.window_maxima(day), [2, 2, 2, 2]);
+        assert_eq!(counts.window_extremes(day, &[]).max, [2, 2, 2, 2]);
         counts.add(day.first_minute().plus(12), 3);
-        assert_eq!(counts.window_maxima(day), [3, 5, 5, 5]);
+        assert_eq!(counts.window_extremes(day, &[]).max, [3, 5, 5, 5]);
         // A late count in the last minutes of the previous day reaches into this day's windows.
         counts.add(day.first_minute().plus(-1), 4);
-        assert_eq!(counts.window_maxima(day), [3, 5, 9, 9]);
+        assert_eq!(counts.window_extremes(day, &[]).max, [3, 5, 9, 9]);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! 5. The report ([`report`]): a table on stdout, JSON with `--report`.
 
 pub mod completeness;
+pub mod labels;
 pub mod matching;
 pub mod references;
 pub mod report;
@@ -58,6 +59,12 @@ pub struct ReplayArgs {
     /// Write the full report, a row per insight, as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Score trailsight's insights against the `labels.json` that `trailsight simulate` wrote
+    /// beside the trail: recall per kind of anomaly, negative controls fired, false positives
+    /// per account-region-day, onset delays (see docs/fidelity.md).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
 
     /// Largest gap in minutes between a reference insight and one of trailsight's that can
     /// still be the same insight [default: 15].
@@ -169,6 +176,7 @@ fn threads(requested: Option<usize>) -> usize {
 /// Runs `trailsight replay`.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     check_trail_paths(&args.trail)?;
+    let labels = args.labels.as_deref().map(labels::read).transpose()?;
     let config = args.detector.config()?;
     let mut detector = Detector::new(config.clone())?;
     let threads = threads(args.threads);
@@ -215,7 +223,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         ..ReferenceCounts::default()
     };
     let (pairing, origins) = references.pair();
-    if pairing.intervals.is_empty() {
+    if pairing.intervals.is_empty() && labels.is_none() {
         writeln!(
             err,
             "trailsight: warning: no reference Insights found (give --reference, or include the bucket's CloudTrail-Insight folder in the trail)"
@@ -277,6 +285,10 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         files_read: scanned.files_read,
         files_skipped: scanned.files_skipped,
     };
+    report.labels = labels
+        .as_ref()
+        .map(|l| labels::score(&trail.records, l))
+        .transpose()?;
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
@@ -286,7 +298,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    match report.print(&mut out).and_then(|()| out.flush()) {
+    let printed = report.print(&mut out).and_then(|()| match &report.labels {
+        Some(score) => score.print(&mut out),
+        None => Ok(()),
+    });
+    match printed.and_then(|()| out.flush()) {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("writing the report to stdout")?,
     }
@@ -435,6 +451,7 @@ fn build_report(
         },
         validation: verdicts,
         recount: RecountCounts::default(),
+        labels: None,
         insights: rows,
     }
 }

@@ -45,6 +45,9 @@ pub struct Report {
     pub validation: BTreeMap<Verdict, u64>,
     /// The second pass over the trail, which recounts the reference insights' windows.
     pub recount: RecountCounts,
+    /// The score against a simulation's labels (`--labels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<super::labels::LabelScore>,
     /// One row per insight, by first minute and key.
     pub insights: Vec<Row>,
 }

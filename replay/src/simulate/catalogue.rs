@@ -485,6 +485,10 @@ pub(crate) struct Api {
     pub(crate) errors: &'static [ApiError],
     pub(crate) params: Params,
     pub(crate) response: Response,
+    /// For agents that report on a timer: every agent calls once every this many minutes, at
+    /// its own fixed phase, so the per-minute count hardly varies. 0 for calls that arrive at
+    /// random (Poisson).
+    pub(crate) heartbeat_minutes: u32,
 }
 
 const fn read(service: &'static Service, name: &'static str, rate: f64, office: f64) -> Api {
@@ -498,6 +502,7 @@ const fn read(service: &'static Service, name: &'static str, rate: f64, office: 
         errors: &[],
         params: Params::Null,
         response: Response::Null,
+        heartbeat_minutes: 0,
     }
 }
 
@@ -523,6 +528,13 @@ impl Api {
 
     const fn response(self, response: Response) -> Api {
         Api { response, ..self }
+    }
+
+    const fn heartbeat(self, heartbeat_minutes: u32) -> Api {
+        Api {
+            heartbeat_minutes,
+            ..self
+        }
     }
 }
 
@@ -656,13 +668,16 @@ pub(crate) static APIS: &[Api] = &[
         .params(Params::CreateKeyPair)
         .response(Response::CreateKeyPair),
     // SSM: the agent on every instance checks in every few minutes, around the clock.
-    write(&SSM, "UpdateInstanceInformation", 1.2, 0.0)
+    // The SSM Agent reports its instance every five minutes; associations report on a timer too.
+    write(&SSM, "UpdateInstanceInformation", 2.0, 0.0)
         .by(&[(SsmAgent, 1)])
         .errors(&[err("ThrottlingException", "Rate exceeded", 0.001)])
-        .params(Params::SsmAgent),
-    write(&SSM, "UpdateInstanceAssociationStatus", 0.3, 0.0)
+        .params(Params::SsmAgent)
+        .heartbeat(5),
+    write(&SSM, "UpdateInstanceAssociationStatus", 1.5, 0.0)
         .by(&[(SsmAgent, 1)])
-        .params(Params::AssociationStatus),
+        .params(Params::AssociationStatus)
+        .heartbeat(5),
     read(&SSM, "ListInstanceAssociations", 0.4, 0.0)
         .by(&[(SsmAgent, 1)])
         .params(Params::InstanceAssociations),
@@ -974,11 +989,10 @@ pub(crate) static NEW_PRINCIPAL_APIS: &[&str] = &[
     "CreateQueue",
 ];
 
-/// Steady machine-driven write APIs whose calls may stop for a while.
+/// Steady machine-driven write APIs (agents on a timer) whose calls may stop for a while.
 pub(crate) static DROP_APIS: &[&str] = &[
     "UpdateInstanceInformation",
     "UpdateInstanceAssociationStatus",
-    "CreateLogStream",
 ];
 
 /// Busy read APIs a negative control bursts (call-rate insights never count reads).

@@ -4,7 +4,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use super::catalogue::{APIS, CRON_APIS, api_index};
+use super::catalogue::{APIS, CRON_APIS, DEPLOY_APIS, api_index};
 use super::ids::{self, Stream};
 
 /// Instances behind the app-server and SSM agent roles. Fixed, not scaled: `--scale` makes each
@@ -32,6 +32,18 @@ pub(crate) struct Cron {
     pub(crate) minute_of_day: i64,
 }
 
+/// Infrastructure-as-code stacks per account-region.
+const STACKS: usize = 2;
+
+/// One infrastructure-as-code stack: what an apply of it calls. The same stack applied again
+/// makes about the same calls, as a Terraform plan does.
+#[derive(Clone, Debug)]
+pub(crate) struct Stack {
+    /// Per API touched: its index in [`APIS`], its usual number of calls, and the seconds an
+    /// apply spends on it.
+    pub(crate) parts: Vec<(usize, u32, i64)>,
+}
+
 /// One account-region's traits and resources.
 #[derive(Debug)]
 pub(crate) struct Profile {
@@ -53,9 +65,18 @@ pub(crate) struct Profile {
     /// Suffix of the target group ARN.
     pub(crate) target_group: String,
     pub(crate) cron: Cron,
+    /// The stacks its deploys apply.
+    pub(crate) stacks: Vec<Stack>,
 }
 
 impl Profile {
+    /// A fixed pseudo-random number for agent `agent` of API `api` in this account-region: its
+    /// phase on the timer.
+    pub(crate) fn phase(&self, api: usize, agent: u64) -> u64 {
+        let key = format!("{} {} {api} {agent}", self.account, self.region);
+        ids::hash_str(&key)
+    }
+
     /// The profile of `account` in `region`. `logs_global` says whether global services (IAM)
     /// are logged in this Region.
     pub(crate) fn new(
@@ -120,6 +141,25 @@ impl Profile {
             // Nightly jobs run between 01:00 and 05:00 UTC, on a 5-minute mark like cron jobs.
             minute_of_day: 60 + 5 * rng.random_range(0..48i64),
         };
+        let deploy_apis: Vec<usize> = DEPLOY_APIS
+            .iter()
+            .map(|name| api_index(name))
+            .filter(|&api| logs_global || !APIS[api].service.global)
+            .collect();
+        let stacks = (0..STACKS)
+            .map(|_| {
+                let mut apis = deploy_apis.clone();
+                let touched = rng.random_range(2..=4usize).min(apis.len());
+                let parts = (0..touched)
+                    .map(|_| {
+                        let api = apis.swap_remove(rng.random_range(0..apis.len()));
+                        let calls = rng.random_range(20..=60);
+                        (api, calls, 60 * rng.random_range(2..=5i64))
+                    })
+                    .collect();
+                Stack { parts }
+            })
+            .collect();
         Profile {
             account: account.to_string(),
             region: region.to_string(),
@@ -134,6 +174,7 @@ impl Profile {
             keys,
             target_group,
             cron,
+            stacks,
         }
     }
 }

@@ -10,9 +10,8 @@ use std::f64::consts::TAU;
 use rand::{Rng, RngExt};
 
 use super::catalogue::{
-    APIS, DEPLOY_APIS, DROP_APIS, ERROR_STORMS, NEW_PRINCIPAL_APIS, Principal, QUIET_APIS,
-    RARE_BURST_APIS, READ_BURST_APIS, RELEASE_API, SCALE_IN_API, SCALE_OUT_API, SURGE_APIS,
-    api_index,
+    APIS, DROP_APIS, ERROR_STORMS, NEW_PRINCIPAL_APIS, Principal, QUIET_APIS, RARE_BURST_APIS,
+    READ_BURST_APIS, RELEASE_API, SCALE_IN_API, SCALE_OUT_API, SURGE_APIS, api_index,
 };
 use super::ids::time_string;
 use super::profile::Profile;
@@ -230,14 +229,9 @@ pub(crate) fn unit_events(
         events: Vec::new(),
     };
     baseline(profile, scale, &mut sink);
-    let deploy_apis: Vec<usize> = DEPLOY_APIS
-        .iter()
-        .map(|name| api_index(name))
-        .filter(|&api| profile.active[api])
-        .collect();
     for day in span.utc_days() {
         if !is_weekend(day) {
-            deploys(&deploy_apis, scale, day, &mut sink);
+            deploys(profile, scale, day, &mut sink);
             releases(scale, day, &mut sink);
         }
         nightly_job(profile, day, &mut sink);
@@ -265,28 +259,47 @@ fn baseline<R: Rng>(profile: &Profile, scale: f64, sink: &mut Sink<'_, R>) {
         .collect();
     let first = sink.span.start.div_euclid(60);
     let last = (sink.span.end + 59).div_euclid(60);
+    // Timer-driven agents: per API, how many agents report in each minute of the period. The
+    // phases come from the profile, not the random stream, so every unit of a run agrees.
+    let heartbeats: Vec<Vec<u32>> = base
+        .iter()
+        .enumerate()
+        .map(|(api, &rate)| {
+            let period = APIS[api].heartbeat_minutes as usize;
+            let mut per_minute = vec![0u32; period];
+            if period > 0 {
+                let agents = (rate * period as f64).round() as u64;
+                for agent in 0..agents {
+                    let phase = profile.phase(api, agent) % period as u64;
+                    per_minute[phase as usize] += 1;
+                }
+            }
+            per_minute
+        })
+        .collect();
     for minute in first..last {
         let rhythm = rhythm(minute);
         for (api, &rate) in base.iter().enumerate() {
             if rate == 0.0 {
                 continue;
             }
-            let calls = poisson(sink.rng, rate * mix_rhythm(api, rhythm));
+            let calls = match heartbeats[api].len() {
+                0 => poisson(sink.rng, rate * mix_rhythm(api, rhythm)),
+                period => heartbeats[api][minute.rem_euclid(period as i64) as usize],
+            };
             sink.batch(api, None, calls, minute * 60, 60);
         }
     }
 }
 
-/// Terraform applies during working hours: a few write APIs get 20-60 calls in 2-5 minutes.
-fn deploys<R: Rng>(deploy_apis: &[usize], scale: f64, day: i64, sink: &mut Sink<'_, R>) {
-    let mut apis = deploy_apis.to_vec();
+/// Terraform applies during working hours: each applies one of the account-region's stacks,
+/// whose APIs get about their usual number of calls (±25%) in 2-5 minutes.
+fn deploys<R: Rng>(profile: &Profile, scale: f64, day: i64, sink: &mut Sink<'_, R>) {
     for _ in 0..poisson(sink.rng, DEPLOYS_PER_WORKDAY * scale) {
         let start = day + sink.rng.random_range(8 * 3600..18 * 3600);
-        shuffle(sink.rng, &mut apis);
-        let touched = sink.rng.random_range(2..=4usize).min(apis.len());
-        for &api in &apis[..touched] {
-            let calls = sink.rng.random_range(20..=60);
-            let seconds = 60 * sink.rng.random_range(2..=5);
+        let stack = &profile.stacks[sink.rng.random_range(0..profile.stacks.len())];
+        for &(api, usual, seconds) in &stack.parts {
+            let calls = (f64::from(usual) * sink.rng.random_range(0.75..1.25)).round() as u32;
             sink.batch(api, Some(Principal::Deploy), calls, start, seconds);
         }
     }
