@@ -226,12 +226,17 @@ pub fn render(series: &Series, spec: &ChartSpec<'_>) -> String {
     let _ = write!(svg, r#"<path class="series" d="{path}"/>"#);
     if let Some(b) = spec.baseline_per_minute {
         let yy = y(b);
+        // Above the threshold's line too when that is close, so no line crosses the text.
+        let label_y = match &spec.threshold {
+            Some(t) if (yy - y(t.0)).abs() < 14.0 => yy.min(y(t.0)) - 4.0,
+            _ => yy - 4.0,
+        };
         let _ = write!(
             svg,
             r#"<line class="baseline" x1="{LEFT}" x2="{r:.1}" y1="{yy:.1}" y2="{yy:.1}"/><text class="note baseline-label" x="{tx:.1}" y="{ty:.1}" text-anchor="end">baseline {b}/min</text>"#,
             r = LEFT + plot_w,
             tx = LEFT + plot_w - 4.0,
-            ty = yy - 4.0,
+            ty = label_y,
             b = rate(b)
         );
     }

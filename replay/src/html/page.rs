@@ -27,7 +27,7 @@ dl.summary dt{font-weight:600}
 dl.summary dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{white-space:nowrap}
 #insights th[data-sort]{cursor:pointer;white-space:nowrap}
 #insights th[data-sort]::after{content:" \2195";color:var(--muted)}
@@ -478,7 +478,7 @@ fn article(html: &mut String, k: usize, card: &Card) {
 }
 
 /// Values longer than this are cut in the table (the whole value is in the tooltip).
-const VALUE_CHARS: usize = 72;
+const VALUE_CHARS: usize = 160;
 
 /// `text` cut in the middle to `limit` characters: user agents and ARNs of one tool share
 /// their start and differ at the end.
