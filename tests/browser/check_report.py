@@ -47,6 +47,7 @@ class Browser:
                 "--headless",
                 "--no-sandbox",  # CI runs as root
                 "--disable-gpu",
+                "--disable-dev-shm-usage",  # containers often have a small /dev/shm
                 "--no-first-run",
                 "--no-default-browser-check",
                 "--hide-scrollbars",
@@ -138,9 +139,9 @@ PAGE_FACTS = """(() => {
     const box = c.getBoundingClientRect();
     return box.width > 100 && box.height > 50 && c.querySelector('path.series');
   });
-  const ratios = () => [...document.querySelectorAll('#insights tbody tr')]
-    .map(r => parseFloat(r.cells[9].getAttribute('data-v')));
   const header = [...document.querySelectorAll('#insights th')].find(h => h.textContent.startsWith('Ratio'));
+  const ratios = () => [...document.querySelectorAll('#insights tbody tr')]
+    .map(r => parseFloat(r.cells[header.cellIndex].getAttribute('data-v')));
   header.click();
   const ascending = ratios();
   header.click();

@@ -26,9 +26,10 @@ dl.summary{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margi
 dl.summary dt{font-weight:600}
 dl.summary dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:13px}
-th,td{padding:4px 8px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+th,td{padding:4px 6px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{white-space:nowrap}
+.scroll{overflow-x:auto}
 #insights th[data-sort]{cursor:pointer;white-space:nowrap}
 #insights th[data-sort]::after{content:" \2195";color:var(--muted)}
 #insights th[aria-sort=ascending]::after{content:" \2191"}
@@ -213,7 +214,7 @@ fn summary(html: &mut String, page: &Page) {
         .collect();
     rows.push((
         if page.command == "replay" {
-            "Rows (insights)".into()
+            "Rows".into()
         } else {
             "Insights".into()
         },
@@ -247,7 +248,7 @@ fn table(html: &mut String, page: &Page) {
     let replay = page.command == "replay";
     let _ = writeln!(
         html,
-        "<h2>Insights</h2><p class=\"sub\">Click Start, Duration or Ratio to sort; click a number to see its chart.</p><table id=\"insights\"><thead><tr><th class=\"n\">#</th><th data-sort>Start (UTC)</th><th class=\"n\" data-sort>Duration</th><th>API</th><th>Type</th><th>Account</th><th>Region</th><th class=\"n\">Baseline /min</th><th class=\"n\">Insight /min</th><th class=\"n\" data-sort>Ratio</th>{}</tr></thead><tbody>",
+        "<h2>Insights</h2><p class=\"sub\">Click Start, Duration or Ratio to sort; click a number to see its chart.</p><div class=\"scroll\"><table id=\"insights\"><thead><tr><th class=\"n\">#</th><th data-sort>Start (UTC)</th><th class=\"n\" data-sort>Duration</th><th>API</th><th>Type</th><th>Account, region</th><th class=\"n\">Baseline /min</th><th class=\"n\">Insight /min</th><th class=\"n\" data-sort>Ratio</th>{}</tr></thead><tbody>",
         if replay {
             "<th data-sort>Status</th><th data-sort>Verdict</th>"
         } else {
@@ -271,7 +272,7 @@ fn table(html: &mut String, page: &Page) {
         let ratio = p.ratio();
         let _ = write!(
             html,
-            "<tr data-i=\"{i}\"><td class=\"n\"><a href=\"#insight-{k}\">{k}</a></td><td class=\"t\" data-v=\"{s}\">{start}</td><td class=\"n\" data-v=\"{d}\">{dur}</td><td>{name} <small>{source}</small></td><td>{ty}</td><td>{account}</td><td class=\"t\">{region}</td>{b}{ins}<td class=\"n\" data-v=\"{rv}\">{r}</td>",
+            "<tr data-i=\"{i}\"><td class=\"n\"><a href=\"#insight-{k}\">{k}</a></td><td class=\"t\" data-v=\"{s}\">{start}</td><td class=\"n\" data-v=\"{d}\">{dur}</td><td>{name} <small>{source}</small></td><td>{ty}</td><td>{account}<br><small>{region}</small></td>{b}{ins}<td class=\"n\" data-v=\"{rv}\">{r}</td>",
             k = i + 1,
             s = p.start.0,
             start = when(p.start),
@@ -305,7 +306,7 @@ fn table(html: &mut String, page: &Page) {
         }
         let _ = writeln!(html, "</tr>");
     }
-    let _ = writeln!(html, "</tbody></table>");
+    let _ = writeln!(html, "</tbody></table></div>");
 }
 
 fn type_text(card: &Card) -> String {
