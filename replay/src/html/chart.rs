@@ -298,6 +298,58 @@ mod tests {
     }
 
     #[test]
+    fn a_burst_is_three_runs_with_its_lines_and_marks() {
+        let from = Minute(28_000_000);
+        let series = Series {
+            from,
+            to: from.plus(361),
+            counts: [(from.plus(180), 78)].into_iter().collect(),
+        };
+        let interval = Interval {
+            shared_event_id: "id".into(),
+            start: from.plus(180),
+            end: Some(from.plus(181)),
+            shown_end: from.plus(181),
+            baseline: None,
+            insight: None,
+            attributions: Vec::new(),
+        };
+        let svg = render(
+            &series,
+            &ChartSpec {
+                title: "DeleteParameter <&>".into(),
+                unit: "calls per minute",
+                bands: vec![Band {
+                    interval: &interval,
+                    class: "ours",
+                    label: "",
+                }],
+                baseline_per_minute: Some(0.0002),
+                threshold: Some((3.0, "threshold 3 in 1 min".into())),
+            },
+        );
+        let path = svg
+            .split("class=\"series\" d=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
+        // Quiet, 78, quiet: two points per run, and the line back to the axis.
+        assert_eq!(path.matches('L').count(), 3 * 2 + 1, "{path}");
+        for needle in [
+            ">Start</text>",
+            ">End</text>",
+            "DeleteParameter &lt;&amp;&gt;",
+            "threshold 3 in 1 min",
+            "baseline 2.00e-4/min",
+            ">100</text>",
+            ">calls per minute</text>",
+            "<rect class=\"band ours\"",
+        ] {
+            assert!(svg.contains(needle), "{needle}");
+        }
+    }
+
+    #[test]
     fn long_spans_are_bucketed() {
         assert_eq!(bucket_minutes(361), 1);
         assert_eq!(bucket_minutes(481), 2);
