@@ -213,6 +213,11 @@ impl DetectorArgs {
 
 /// Runs `trailsight detect`.
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
+    if args.html.is_some() && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        anyhow::bail!(
+            "--html reads the trail a second time for the charts, so it cannot be standard input; save it to a file first"
+        );
+    }
     let config = args.detector.config()?;
     let clock = Stopwatch::start();
     let mut detector = Detector::new(config)?;

@@ -143,6 +143,17 @@ fn replay_report_shows_both_sides_and_every_verdict() {
 }
 
 #[test]
+fn standard_input_is_refused_since_it_cannot_be_read_twice() {
+    let output = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+        .args(["detect", "-", "--html", "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be standard input"));
+}
+
+#[test]
 fn a_trail_without_insights_gives_an_empty_report() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("empty.html");
