@@ -26,8 +26,8 @@ use crate::ingest::{
     Analysed, Classification, EventBatch, IngestOptions, NotAnalysed, NotAnalysedCounts,
 };
 use crate::insight::{
-    AttributeKind, AttributedValue, Attribution, Average, InsightIdentity, InsightRecord,
-    InsightState, InsightType,
+    AttributeKind, AttributedValue, Attribution, Average, Detection, InsightIdentity,
+    InsightRecord, InsightState, InsightType,
 };
 use crate::intern::{Interner, Sym};
 use crate::model::{self, BASELINE_DAYS, DayThresholds, Direction, Trigger};
@@ -1456,7 +1456,7 @@ impl Series {
             .iter()
             .map(|&kind| baseline_values.top(kind, baseline.minutes, ctx.interner))
             .collect();
-        let record = build_record(
+        let mut record = build_record(
             ctx,
             key,
             start,
@@ -1467,6 +1467,11 @@ impl Series {
             &insight_values,
             &baseline_attributions,
         );
+        record.detection = Some(Detection {
+            window_minutes: trigger.scale_minutes,
+            normal_ceiling: trigger.normal_ceiling,
+            threshold_events: trigger.threshold_events(&thresholds, margin),
+        });
         out.push(record);
         stats.insights_started += 1;
         self.open = Some(Open {
@@ -1636,5 +1641,6 @@ fn build_record(
         baseline,
         insight,
         attributions,
+        detection: None,
     }
 }

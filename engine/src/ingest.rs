@@ -386,6 +386,19 @@ impl EventBatch {
         self.spans.iter().map(|s| s.first).min()
     }
 
+    /// Per (account, region) of the document's events, analysed or not: the account (`None`
+    /// for events without one), the region, and the first and last event minute.
+    pub fn partitions(&self) -> impl Iterator<Item = (Option<&str>, &str, Minute, Minute)> + '_ {
+        self.spans.iter().map(|s| {
+            (
+                s.account.map(|a| self.string(a)),
+                self.string(s.region),
+                s.first,
+                s.last,
+            )
+        })
+    }
+
     /// The minutes of the analysed events, in document order.
     pub fn event_minutes(&self) -> impl Iterator<Item = Minute> + '_ {
         self.events.iter().map(|e| e.minute)

@@ -188,6 +188,23 @@ pub struct InsightRecord {
     pub insight: Average,
     /// `attributions`, in the order of [`InsightType::attributes`].
     pub attributions: Vec<Attribution>,
+    /// How the insight was detected, on the Start records the detector builds; `None` on End
+    /// records. Not part of CloudTrail's schema, so never written to JSON.
+    pub detection: Option<Detection>,
+}
+
+/// The detection window that started an insight and the threshold it crossed
+/// (`docs/algorithm.md` §3.2), for people who want to see how far above normal it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detection {
+    /// Length of the window that fired, in minutes (1, 5, 15 or 60).
+    pub window_minutes: i64,
+    /// The normal ceiling `N_w`: the most events a window of that length holds on a normal
+    /// day or at this time last week.
+    pub normal_ceiling: u64,
+    /// The fewest events a window of that length needed to be unusual at the trigger minute:
+    /// more than `margin × N_w` and at least the Poisson floor.
+    pub threshold_events: u64,
 }
 
 /// The `eventVersion` written on records: the latest Insights schema AWS documents (with
@@ -464,6 +481,7 @@ mod tests {
             insight_type: identity.insight_type,
             error_code: None,
             source_event_category: EventCategory::Management,
+            detection: None,
             baseline: Average {
                 events: 1,
                 minutes: 11336,

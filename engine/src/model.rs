@@ -201,6 +201,17 @@ impl Trigger {
     pub fn unusual_minute_above(&self) -> f64 {
         self.normal_ceiling as f64 / self.scale_minutes as f64
     }
+
+    /// The fewest events a window of this length needed to be unusual: more than
+    /// `margin × N_w` and at least the Poisson floor of `thresholds`.
+    pub fn threshold_events(&self, thresholds: &DayThresholds, margin: f64) -> u64 {
+        let scale = SCALES_MINUTES
+            .iter()
+            .position(|&w| w == self.scale_minutes)
+            .unwrap_or(0);
+        let above_ceiling = (margin * self.normal_ceiling as f64).floor() as u64 + 1;
+        above_ceiling.max(thresholds.min_count[scale])
+    }
 }
 
 /// Whether a window ending at `t` is unusual, trying the shortest window first. Windows start no

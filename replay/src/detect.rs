@@ -12,9 +12,11 @@ use trailsight_engine::parse::DocumentFormat;
 use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, EventCategory, InsightRecord, InsightType};
 
+use crate::html::{self, Overview};
 use crate::input::discover;
 use crate::output::{write_json_lines, write_s3_layout};
 use crate::pipeline::{self, Stopwatch};
+use crate::progress::Progress;
 use crate::summary::Summary;
 
 /// Arguments of `trailsight detect`.
@@ -52,6 +54,11 @@ pub struct DetectArgs {
     /// Error lines printed per file; the rest are only counted [default: 10].
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_errors_per_file: usize,
+
+    /// Also write a self-contained HTML report to FILE: the trail, a sortable table of the
+    /// insights and a chart of each (the trail is read a second time for the charts).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// The detector's settings, shared by the commands that run it.
@@ -206,6 +213,11 @@ impl DetectorArgs {
 
 /// Runs `trailsight detect`.
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
+    if args.html.is_some() && args.paths.iter().any(|p| p.as_os_str() == "-") {
+        anyhow::bail!(
+            "--html reads the trail a second time for the charts, so it cannot be standard input; save it to a file first"
+        );
+    }
     let config = args.detector.config()?;
     let clock = Stopwatch::start();
     let mut detector = Detector::new(config)?;
@@ -227,22 +239,40 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let mut io_result = Ok(());
+    let mut overview = Overview::default();
+    let mut progress = Progress::new("reading", discovery.files.len(), args.quiet);
     pipeline::run(
         &discovery.files,
         &mut detector,
         threads,
         |outcome, new_records| {
             summary.add_file(outcome);
+            overview.add_file(outcome);
+            progress.before_messages(outcome);
             if let Err(e) = report_file_errors(&mut err, outcome, args.max_errors_per_file) {
                 io_result = Err(e);
             }
+            progress.file_done(outcome);
             records.append(new_records);
         },
     );
+    drop(progress);
     io_result?;
     let open = detector.finish(&mut records);
     records.sort_by(InsightRecord::output_order);
     summary.finish(&detector, &records, open, clock.seconds());
+    if let Some(path) = &args.html {
+        let page = html::detect_report(
+            &summary,
+            overview,
+            &records,
+            &discovery.files,
+            detector.config(),
+            threads,
+            args.quiet,
+        );
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
+    }
 
     match &args.out {
         Some(dir) => {

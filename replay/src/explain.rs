@@ -73,6 +73,19 @@ const MAX_SERIES_MINUTES: i64 = 2 * 7 * MINUTES_PER_DAY;
 /// Rows of the text series at most; longer spans are shown in totals of several minutes.
 const MAX_ROWS: i64 = 240;
 
+/// The minutes of the per-minute series shown around an insight `[first, end)`: `context`
+/// minutes before and after, at most [`MAX_SERIES_MINUTES`] in all. A very long insight shows
+/// its last part, since the series is kept minute by minute.
+pub fn series_span(first: Minute, end: Minute, context: i64) -> (Minute, Minute) {
+    let context = context.min(MAX_SERIES_MINUTES);
+    (
+        first
+            .plus(-context)
+            .max(end.plus(context - MAX_SERIES_MINUTES)),
+        end.plus(context),
+    )
+}
+
 /// The insight found, and where.
 struct Found {
     interval: InsightInterval,
@@ -102,7 +115,14 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         None => {
             let id = args.id.as_deref().unwrap_or_default();
             let mut detector = Detector::new(config.clone())?;
-            let trail = run_trail(&args.trail, &mut detector, threads, 10, &mut err)?;
+            let trail = run_trail(
+                &args.trail,
+                &mut detector,
+                threads,
+                10,
+                args.quiet,
+                &mut err,
+            )?;
             let mut references = References::default();
             for (json, origin) in &trail.insights {
                 references.add_json(json, origin.clone());
@@ -309,14 +329,7 @@ fn explain(
         "from 00:00 UTC seven days before the start's day"
     };
     let baseline = (first.plus(-baseline_minutes), first);
-    let context = i64::from(args.context_minutes).min(MAX_SERIES_MINUTES);
-    // A very long insight shows its last part: the series is kept minute by minute.
-    let series = (
-        first
-            .plus(-context)
-            .max(end.plus(context - MAX_SERIES_MINUTES)),
-        end.plus(context),
-    );
+    let series = series_span(first, end, i64::from(args.context_minutes));
     let target = Target {
         key: interval.key.clone(),
         category: category(interval),

@@ -2,9 +2,11 @@
 
 mod detect;
 mod explain;
+mod html;
 mod input;
 mod output;
 mod pipeline;
+mod progress;
 mod replay;
 mod simulate;
 mod summary;

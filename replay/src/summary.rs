@@ -354,7 +354,7 @@ fn count(value: u64, one: &str, many: &str) -> String {
 }
 
 /// `1234567` → `1,234,567`.
-fn n(value: u64) -> String {
+pub fn n(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -30,8 +30,10 @@ use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, InsightRecord};
 
 use crate::detect::{DetectorArgs, report_file_errors};
+use crate::html::{self, Overview, ReplayCharts, detections};
 use crate::input::{Discovery, discover};
 use crate::pipeline::{self, Stopwatch};
+use crate::progress::Progress;
 use crate::summary::Summary;
 use matching::{Delays, compare, match_intervals};
 use references::{Origin, References};
@@ -39,7 +41,7 @@ use report::{
     AgreementStats, ErrorStats, MatchingSummary, RecountCounts, ReferenceCounts, Report, Row, Side,
     Status, TrailsightCounts,
 };
-use scan::{WindowCounts, scan, scan_options};
+use scan::{WindowCounts, scan_options, scan_with_progress};
 use validate::{Verdict, target, validate};
 
 /// Arguments of `trailsight replay`.
@@ -89,6 +91,12 @@ pub struct ReplayArgs {
     /// Error lines printed per file; the rest are only counted [default: 10].
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub max_errors_per_file: usize,
+
+    /// Also write a self-contained HTML report to FILE: the comparison, a sortable table of
+    /// the insights with their verdicts, and a chart of each with AWS's and trailsight's
+    /// intervals.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// The trail read through the detect pipeline.
@@ -101,6 +109,8 @@ pub struct TrailRun {
     pub records: Vec<InsightRecord>,
     /// Insights records found in the trail.
     pub insights: Vec<(String, Origin)>,
+    /// The trail's extent, for the HTML report.
+    pub overview: Overview,
 }
 
 /// Refuses standard input as a trail: it cannot be read twice.
@@ -111,12 +121,14 @@ pub fn check_trail_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the detect pipeline over `paths`, printing file errors to `err`.
+/// Runs the detect pipeline over `paths`, printing file errors to `err` and, unless `quiet`,
+/// a progress bar.
 pub fn run_trail(
     paths: &[PathBuf],
     detector: &mut Detector,
     threads: usize,
     max_errors_per_file: usize,
+    quiet: bool,
     err: &mut impl Write,
 ) -> anyhow::Result<TrailRun> {
     let clock = Stopwatch::start();
@@ -128,15 +140,20 @@ pub fn run_trail(
     let mut records = Vec::new();
     let mut insights = Vec::new();
     let mut io_result = Ok(());
+    let mut overview = Overview::default();
+    let mut progress = Progress::new("reading", discovery.files.len(), quiet);
     pipeline::run(
         &discovery.files,
         detector,
         threads,
         |outcome, new_records| {
             summary.add_file(outcome);
+            overview.add_file(outcome);
+            progress.before_messages(outcome);
             if let Err(e) = report_file_errors(err, outcome, max_errors_per_file) {
                 io_result = Err(e);
             }
+            progress.file_done(outcome);
             let file = outcome.source.to_string();
             for json in &outcome.batch.insights {
                 let origin = Origin {
@@ -148,6 +165,7 @@ pub fn run_trail(
             records.append(new_records);
         },
     );
+    drop(progress);
     io_result?;
     let open = detector.finish(&mut records);
     records.sort_by(InsightRecord::output_order);
@@ -157,6 +175,7 @@ pub fn run_trail(
         summary,
         records,
         insights,
+        overview,
     })
 }
 
@@ -187,6 +206,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         &mut detector,
         threads,
         args.max_errors_per_file,
+        args.quiet,
         &mut err,
     )?;
     if trail.discovery.files.is_empty() && trail.discovery.errors.is_empty() {
@@ -237,14 +257,27 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     );
 
     let targets: Vec<Option<scan::Target>> = pairing.intervals.iter().map(target).collect();
-    let planned: Vec<scan::Target> = targets.iter().flatten().cloned().collect();
-    let scanned = scan(
+    let mut planned: Vec<scan::Target> = targets.iter().flatten().cloned().collect();
+    let validation_targets = planned.len();
+    // The charts' series come from the same pass: their targets go after the validation's.
+    let charts = args
+        .html
+        .as_ref()
+        .map(|_| ReplayCharts::plan(&pairing.intervals, &ours, &pairs));
+    planned.extend(charts.iter().flat_map(ReplayCharts::targets));
+    let mut progress = Progress::new("recount", trail.discovery.files.len(), args.quiet);
+    let mut scanned = scan_with_progress(
         &trail.discovery.files,
         &planned,
         &scan_options(&config),
         threads,
         0,
+        &mut progress,
     );
+    drop(progress);
+    let chart_results = scanned
+        .targets
+        .split_off(validation_targets.min(scanned.targets.len()));
     let mut results = scanned.targets.iter();
     let validations: Vec<_> = pairing
         .intervals
@@ -292,6 +325,17 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.report {
         let json = serde_json::to_string_pretty(&report)?;
         std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let (Some(path), Some(charts)) = (&args.html, charts) {
+        let page = charts.page(
+            &trail.summary,
+            trail.overview,
+            &report,
+            &detections(&trail.records),
+            chart_results,
+        );
+        std::fs::write(path, html::render(&page))
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     if !args.quiet {
         trail.summary.print(&mut err)?;

@@ -18,6 +18,7 @@ use trailsight_engine::time::{MINUTES_PER_DAY, Minute, Timestamp};
 use trailsight_engine::{DetectorConfig, Event, EventCategory, InsightType};
 
 use crate::input::{InputFile, load};
+use crate::progress::Progress;
 
 /// What to collect for one series.
 #[derive(Clone, Debug)]
@@ -189,6 +190,25 @@ pub fn scan(
     threads: usize,
     max_details: usize,
 ) -> ScanResult {
+    scan_with_progress(
+        files,
+        targets,
+        options,
+        threads,
+        max_details,
+        &mut Progress::hidden(),
+    )
+}
+
+/// [`scan`], counting the files read and their events into `progress`.
+pub fn scan_with_progress(
+    files: &[InputFile],
+    targets: &[Target],
+    options: &IngestOptions,
+    threads: usize,
+    max_details: usize,
+    progress: &mut Progress,
+) -> ScanResult {
     let plan = Plan::new(targets);
     let mut result = ScanResult {
         targets: targets
@@ -229,6 +249,7 @@ pub fn scan(
         }
     }
     result.files_read = indexed.len() as u64;
+    progress.set_total(indexed.len());
     for chunk in indexed.chunks(threads.max(1) * 4) {
         let scans: Vec<FileScan> = pool.install(|| {
             chunk
@@ -237,6 +258,7 @@ pub fn scan(
                 .collect()
         });
         for file_scan in scans {
+            progress.add(1, file_scan.events);
             merge(&mut result, targets, file_scan, max_details);
         }
     }
@@ -317,10 +339,14 @@ impl<'t> Plan<'t> {
             else {
                 continue;
             };
-            let range = (
-                from.plus(-CONTEXT_DAYS * MINUTES_PER_DAY),
-                to.plus(CONTEXT_DAYS * MINUTES_PER_DAY),
-            );
+            // Only windows are checked for completeness, which compares with other days; a
+            // series alone (a chart) needs no context, so files far from it can be skipped.
+            let context = if t.windows.is_empty() {
+                0
+            } else {
+                CONTEXT_DAYS * MINUTES_PER_DAY
+            };
+            let range = (from.plus(-context), to.plus(context));
             match partitions
                 .iter_mut()
                 .find(|p| p.account == t.key.account && p.region == t.key.region)
@@ -358,6 +384,8 @@ struct FileScan {
     /// (partition, first, last) event minute of the file, over all its events.
     spans: Vec<(usize, Minute, Minute)>,
     delivered: Option<Minute>,
+    /// Events in the file.
+    events: u64,
 }
 
 fn scan_file(index: usize, file: &InputFile, plan: &Plan<'_>, options: &IngestOptions) -> FileScan {
@@ -367,9 +395,11 @@ fn scan_file(index: usize, file: &InputFile, plan: &Plan<'_>, options: &IngestOp
         minutes: Vec::new(),
         spans: Vec::new(),
         delivered: file.delivered,
+        events: 0,
     };
     parse_document(&loaded.bytes, &mut |item| {
         if let ParsedItem::Event { event, location } = item {
+            out.events += 1;
             observe(index, &event, location, plan, options, &mut out);
         }
     });
