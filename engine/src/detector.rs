@@ -1470,7 +1470,7 @@ impl Series {
         record.detection = Some(Detection {
             window_minutes: trigger.scale_minutes,
             normal_ceiling: trigger.normal_ceiling,
-            threshold_events: trigger.threshold_events(&thresholds, margin),
+            threshold_events: trigger.threshold_events,
         });
         out.push(record);
         stats.insights_started += 1;

@@ -203,7 +203,8 @@ pub struct Detection {
     /// day or at this time last week.
     pub normal_ceiling: u64,
     /// The fewest events a window of that length needed to be unusual at the trigger minute:
-    /// more than `margin × N_w` and at least the Poisson floor.
+    /// more than `mean + margin × (N_w − mean)` and at least the Poisson floor. For a silence,
+    /// 0, and `normal_ceiling` holds the normal floor: the fewest events such a window held.
     pub threshold_events: u64,
 }
 

@@ -84,7 +84,7 @@ pub fn day_thresholds(
 ) -> DayThresholds {
     let mut ceiling = [0u32; SCALE_COUNT];
     let mut floor = [None::<u32>; SCALE_COUNT];
-    let mut daily_maxima = [[0u32; BASELINE_DAYS as usize]; SCALE_COUNT];
+    let mut daily_maxima = [[0u32; 2 * BASELINE_DAYS as usize]; SCALE_COUNT];
     let mut daily_minima = [[u32::MAX; BASELINE_DAYS as usize]; SCALE_COUNT];
     let mut total = 0u64;
     for back in 1..=BASELINE_DAYS {
@@ -97,17 +97,18 @@ pub fn day_thresholds(
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            daily_maxima[scale][back as usize - 1] = all.max[scale];
+            daily_maxima[scale][2 * back as usize - 2] = all.max[scale];
+            daily_maxima[scale][2 * back as usize - 1] = all.second_max[scale];
             daily_minima[scale][back as usize - 1] = all.min[scale].unwrap_or(u32::MAX);
         }
         total += counts.day_total(d);
     }
-    // A level reached (or a lull seen) on two of the seven days is normal, even where it was
-    // an insight: the second time, it is the series' new habit.
+    // A level reached twice in the seven days (in two windows apart), or a lull seen on two
+    // days, is normal even where it was an insight: the second time, it is the series' habit.
     for scale in 0..SCALE_COUNT {
         daily_maxima[scale].sort_unstable();
         daily_minima[scale].sort_unstable();
-        ceiling[scale] = ceiling[scale].max(daily_maxima[scale][BASELINE_DAYS as usize - 2]);
+        ceiling[scale] = ceiling[scale].max(daily_maxima[scale][2 * BASELINE_DAYS as usize - 2]);
         let second_smallest = daily_minima[scale][1];
         if second_smallest != u32::MAX {
             floor[scale] = Some(floor[scale].map_or(second_smallest, |f| f.min(second_smallest)));
@@ -194,23 +195,15 @@ pub struct Trigger {
     pub last_unusual: Minute,
     /// Above the ceiling or silent.
     pub direction: Direction,
+    /// The fewest events a window of this length needed to be unusual at the trigger minute
+    /// (for a silence, 0: the window had to be empty).
+    pub threshold_events: u64,
 }
 
 impl Trigger {
     /// The per-minute count above which a minute counts as unusual while the insight is open.
     pub fn unusual_minute_above(&self) -> f64 {
         self.normal_ceiling as f64 / self.scale_minutes as f64
-    }
-
-    /// The fewest events a window of this length needed to be unusual: more than
-    /// `margin × N_w` and at least the Poisson floor of `thresholds`.
-    pub fn threshold_events(&self, thresholds: &DayThresholds, margin: f64) -> u64 {
-        let scale = SCALES_MINUTES
-            .iter()
-            .position(|&w| w == self.scale_minutes)
-            .unwrap_or(0);
-        let above_ceiling = (margin * self.normal_ceiling as f64).floor() as u64 + 1;
-        above_ceiling.max(thresholds.min_count[scale])
     }
 }
 
@@ -252,6 +245,7 @@ pub fn evaluate_trigger(
             events,
             last_unusual,
             direction: Direction::Above,
+            threshold_events: (threshold.floor() as u64 + 1).max(thresholds.min_count[scale]),
         });
     }
     None
@@ -281,6 +275,7 @@ pub fn evaluate_silence(
         events: 0,
         last_unusual: t,
         direction: Direction::Silent,
+        threshold_events: 0,
     })
 }
 
@@ -346,7 +341,8 @@ mod tests {
             counts.add(s.plus(offset), 1);
         }
         let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[]);
-        assert_eq!(thresholds.daily_ceiling, [0, 0, 0, 0]);
+        // One call at a time is normal; the threshold is 1 + 1.5 x (1 - mean), about 2.5.
+        assert_eq!(thresholds.daily_ceiling, [1, 1, 1, 1]);
         assert_eq!(
             evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5)),
             None
@@ -387,12 +383,13 @@ mod tests {
 
     #[test]
     fn same_time_last_week_is_normal() {
-        // A weekly job: 30 calls once, exactly one week ago. Today's run is not unusual even
-        // though no other day saw it.
+        // A weekly job: 30 calls once, late on the day eight days ago, so outside the seven
+        // days the daily ceiling looks at. Today's run, 45 minutes later in the day a week on,
+        // is not unusual even though no other day saw it.
         let mut counts = MinuteCounts::new();
-        let last_week = day0().first_minute().plus(600);
+        let last_week = day0().first_minute().plus(1410);
         counts.add(last_week, 30);
-        let today = day0().plus(7);
+        let today = day0().plus(8);
         let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
         assert_eq!(thresholds.daily_ceiling[0], 0);
         let t = last_week.plus(7 * 1440 + 45);
@@ -416,5 +413,79 @@ mod tests {
             evaluate_trigger(&counts, t, t.plus(-2), &thresholds, margin(0.5)),
             None
         );
+    }
+
+    #[test]
+    fn own_insights_do_not_raise_the_ceiling_until_seen_twice() {
+        // A burst of 50 two days ago was an insight: left out, it does not make the next one
+        // normal. A second burst, hours apart, makes the level a habit.
+        let mut counts = MinuteCounts::new();
+        let burst = day0().plus(5).first_minute().plus(600);
+        counts.add(burst, 50);
+        let insight = [(burst, burst.plus(1))];
+        let today = day0().plus(7);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &insight);
+        assert_eq!(thresholds.daily_ceiling[0], 0);
+        let without = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        assert_eq!(without.daily_ceiling[0], 50);
+        counts.add(burst.plus(300), 48);
+        let again = day_thresholds(&mut counts, today, 0.5, 3, &insight);
+        assert_eq!(again.daily_ceiling[0], 48);
+    }
+
+    #[test]
+    fn steady_series_fall_silent() {
+        // 20 calls every minute for a week: the quietest 1-minute window held 20 >= 14 events
+        // (ln 1e6 = 13.8), so one empty minute is a significant silence.
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(7);
+        for m in 0..8 * 1440 {
+            counts.add(day0().plus(-1).first_minute().plus(m), 20);
+        }
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        assert_eq!(silence_min_floor(significance(0.5)), 14);
+        assert_eq!(thresholds.daily_floor[0], 20);
+        assert!(thresholds.silence_possible());
+        let t = today.first_minute().plus(30);
+        for m in 0..30 {
+            counts.add(today.first_minute().plus(m), 20);
+        }
+        let trigger = evaluate_silence(&counts, t, Minute(0), &thresholds).unwrap();
+        assert_eq!((trigger.start, trigger.scale_minutes), (t, 1));
+        assert_eq!(trigger.direction, Direction::Silent);
+        assert!(!end_reached(&counts, &trigger, t, t.plus(1), 5));
+        counts.add(t.plus(2), 1);
+        assert!(end_reached(&counts, &trigger, t.plus(1), t.plus(2), 5));
+        // Not after the previous insight's end, and not while calls go on.
+        assert_eq!(evaluate_silence(&counts, t, t.plus(1), &thresholds), None);
+        assert_eq!(
+            evaluate_silence(&counts, t.plus(-1), Minute(0), &thresholds),
+            None
+        );
+    }
+
+    #[test]
+    fn bursty_series_never_fall_silent() {
+        // A call every other minute: the quietest windows of 1, 5 and 15 minutes are too small
+        // for an empty one to be significant; the 60-minute floor (30) is not.
+        let mut counts = MinuteCounts::new();
+        // From the day before, so that the first day's windows are full too.
+        for m in (0..8 * 1440).step_by(2) {
+            counts.add(day0().plus(-1).first_minute().plus(m), 1);
+        }
+        let thresholds = day_thresholds(&mut counts, day0().plus(7), 0.5, 3, &[]);
+        assert_eq!(thresholds.daily_floor, [0, 2, 7, 30]);
+        let t = day0().plus(7).first_minute().plus(59);
+        let trigger = evaluate_silence(&counts, t, Minute(0), &thresholds).unwrap();
+        assert_eq!(trigger.scale_minutes, 60);
+    }
+
+    #[test]
+    fn the_threshold_is_a_margin_over_the_excursion() {
+        // Mean 10 a minute, ceiling 16: unusual above 10 + 2.5 x 6 = 25, not 2.5 x 16 = 40.
+        assert_eq!(unusual_above(16, 10.0, 2.5), 25.0);
+        assert_eq!(unusual_above(0, 0.0, 2.5), 0.0);
+        // A mean above the ceiling (a window longer than the busy part) counts as the ceiling.
+        assert_eq!(unusual_above(4, 6.0, 2.5), 4.0);
     }
 }

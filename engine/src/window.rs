@@ -28,6 +28,10 @@ pub const DENSE_AFTER: usize = 256;
 
 const DAY: usize = MINUTES_PER_DAY as usize;
 
+/// The gap between two windows for them to count as two bursts rather than two parts of one:
+/// longer than any labelled surge or sustained increase lasts.
+pub const APART_MINUTES: usize = 120;
+
 /// Per-minute counts of one series.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MinuteCounts {
@@ -253,6 +257,7 @@ impl MinuteCounts {
                 return WindowExtremes {
                     max: [0; SCALE_COUNT],
                     min: [Some(0); SCALE_COUNT],
+                    second_max: [0; SCALE_COUNT],
                 };
             }
         }
@@ -350,6 +355,9 @@ pub struct WindowExtremes {
     pub max: [u32; SCALE_COUNT],
     /// Per scale, the smallest window sum.
     pub min: [Option<u32>; SCALE_COUNT],
+    /// Per scale, the largest sum of a window at least [`APART_MINUTES`] away from the first
+    /// window holding `max`: the level the day reached a second time, in another burst.
+    pub second_max: [u32; SCALE_COUNT],
 }
 
 /// Per scale, the extremes over windows ending at `buf[lead..]` that hold no masked minute.
@@ -365,15 +373,34 @@ fn sliding_extremes(buf: &[u32], masked: &[bool], lead: usize) -> WindowExtremes
     let mut out = WindowExtremes {
         max: [0; SCALE_COUNT],
         min: [None; SCALE_COUNT],
+        second_max: [0; SCALE_COUNT],
     };
     for (i, &scale) in SCALES_MINUTES.iter().enumerate() {
-        let sums = (lead..buf.len())
-            .filter(|&end| masked_prefix[end + 1] == masked_prefix[end + 1 - scale as usize])
-            .map(|end| prefix[end + 1] - prefix[end + 1 - scale as usize]);
-        for sum in sums {
-            let sum = u32::try_from(sum).unwrap_or(u32::MAX);
-            out.max[i] = out.max[i].max(sum);
+        let w = scale as usize;
+        let sums: Vec<(usize, u32)> = (lead..buf.len())
+            .filter(|&end| masked_prefix[end + 1] == masked_prefix[end + 1 - w])
+            .map(|end| {
+                let sum = prefix[end + 1] - prefix[end + 1 - w];
+                (end, u32::try_from(sum).unwrap_or(u32::MAX))
+            })
+            .collect();
+        let mut best_end = None;
+        for &(end, sum) in &sums {
+            if best_end.is_none() || sum > out.max[i] {
+                out.max[i] = sum;
+                best_end = Some(end);
+            }
             out.min[i] = Some(out.min[i].map_or(sum, |m| m.min(sum)));
+        }
+        if let Some(best) = best_end {
+            out.second_max[i] = sums
+                .iter()
+                .filter(|&&(end, _)| {
+                    end + w + APART_MINUTES <= best || end >= best + w + APART_MINUTES
+                })
+                .map(|&(_, sum)| sum)
+                .max()
+                .unwrap_or(0);
         }
     }
     out
@@ -461,6 +488,26 @@ mod tests {
                     .collect();
                 prop_assert_eq!(u64::from(extremes.max[i]), sums.iter().copied().max().unwrap_or(0), "scale {}", scale);
                 prop_assert_eq!(extremes.min[i].map(u64::from), sums.iter().copied().min(), "scale {}", scale);
+                let ends: Vec<i64> = (first..first + 1440)
+                    .filter(|&end| {
+                        excluded.iter().all(|&(from, to)| to.0 <= end - scale + 1 || from.0 > end)
+                    })
+                    .collect();
+                let top = ends.iter().copied().zip(sums.iter().copied()).fold(None, |best: Option<(i64, u64)>, (end, sum)| match best {
+                    Some((_, b)) if b >= sum => best,
+                    _ => Some((end, sum)),
+                });
+                let second = top.map_or(0, |(top_end, _)| {
+                    ends.iter().zip(&sums)
+                        .filter(|&(&end, _)| {
+                            let apart = APART_MINUTES as i64;
+                            end <= top_end - scale - apart || end >= top_end + scale + apart
+                        })
+                        .map(|(_, &sum)| sum)
+                        .max()
+                        .unwrap_or(0)
+                });
+                prop_assert_eq!(u64::from(extremes.second_max[i]), second, "scale {}", scale);
             }
         }
 

@@ -16,7 +16,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use proptest::prelude::*;
 use support::Call;
 use trailsight_engine::insight::AttributeKind;
-use trailsight_engine::model::{margin, poisson_min_count, significance};
+use trailsight_engine::model::{
+    margin, poisson_min_count, significance, silence_min_floor, unusual_above,
+};
 use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, InsightRecord, InsightState, InsightType};
 
@@ -41,11 +43,12 @@ impl Rng {
     }
 }
 
-const APIS: [(&str, &str); 4] = [
-    ("iam.amazonaws.com", "CreateAccessKey"), // rare
-    ("ec2.amazonaws.com", "CreateTags"),      // busy with a daily rhythm
-    ("ssm.amazonaws.com", "PutParameter"),    // moderate, with errors
-    ("s3.amazonaws.com", "ListBuckets"),      // read-only
+const APIS: [(&str, &str); 5] = [
+    ("iam.amazonaws.com", "CreateAccessKey"),           // rare
+    ("ec2.amazonaws.com", "CreateTags"),                // busy with a daily rhythm
+    ("ssm.amazonaws.com", "PutParameter"),              // moderate, with errors
+    ("s3.amazonaws.com", "ListBuckets"),                // read-only
+    ("ssm.amazonaws.com", "UpdateInstanceInformation"), // steady, and sometimes silent
 ];
 const ARNS: [&str; 4] = [
     "arn:aws:sts::111122223333:assumed-role/Deploy/i-0abc",
@@ -91,7 +94,23 @@ fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
         }
     }
     bursts.extend(resumed);
+    // The steady agent stops for 5 to 60 minutes once or twice after the first week.
+    let silences: Vec<(i64, i64)> = (0..rng.below(2) + 1)
+        .map(|_| {
+            let at =
+                start + after_week + rng.below(((days * DAY - after_week) as u64).max(1)) as i64;
+            (at, at + 5 + rng.below(56) as i64)
+        })
+        .collect();
     for minute in start..start + days * DAY {
+        // One call a minute, now and then a few seconds late into the next minute.
+        if !silences
+            .iter()
+            .any(|&(from, to)| (from..to).contains(&minute))
+        {
+            let late = rng.chance(50_000);
+            push(&mut rng, minute + i64::from(late), 4, None);
+        }
         let hour = (minute % DAY) / 60;
         let busy = if (8..18).contains(&hour) { 3 } else { 1 };
         if rng.chance(700) {
@@ -231,6 +250,10 @@ fn found_by_engine(records: &[InsightRecord], open: &[trailsight_engine::OpenIns
     found
 }
 
+/// The thresholds of one day, recomputed from scratch: (ceiling, floor, Poisson minimum count)
+/// per scale, and the mean per minute.
+type NaiveThresholds = ([u64; 4], [u64; 4], [u64; 4], f64);
+
 /// The rules of docs/algorithm.md, applied minute by minute over dense arrays.
 fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
     let calls = distinct(calls);
@@ -250,6 +273,7 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
         significance(config.sensitivity),
         i64::from(config.end_quiet_minutes),
     );
+    let silence_min = silence_min_floor(alpha).max(config.min_count) as u64;
     let mut found = Vec::new();
     for (series, counts) in per_series {
         let at = |minute: i64| -> u64 {
@@ -260,51 +284,65 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
             }
         };
         let sum = |from: i64, to_inclusive: i64| -> u64 { (from..=to_inclusive).map(at).sum() };
-        let mut floor = i64::MIN;
-        let mut open: Option<(i64, i64, u64, i64)> = None; // start, scale, ceiling, last unusual
-        let mut thresholds_cache: HashMap<i64, ([u64; 4], [u64; 4])> = HashMap::new();
+        let call_rate = series.2 == InsightType::ApiCallRateInsight;
+        let first_counted = (first..=last)
+            .find(|&t| at(t) > 0)
+            .unwrap_or(last)
+            .div_euclid(DAY)
+            * DAY;
+        let mut window_floor = i64::MIN;
+        // start, scale, ceiling (or floor), last unusual, silent
+        let mut open: Option<(i64, i64, u64, i64, bool)> = None;
+        let mut insights: Vec<(i64, i64)> = Vec::new();
+        let mut thresholds_cache: HashMap<i64, NaiveThresholds> = HashMap::new();
         for t in first..=last {
-            if let Some((start, w, ceiling, last_unusual)) = open.as_mut() {
-                if at(t) as f64 > *ceiling as f64 / *w as f64 {
-                    *last_unusual = t;
-                }
-                if t - *last_unusual >= q && sum(t - *w + 1, t) <= *ceiling {
+            if let Some((start, w, ceiling, last_unusual, silent)) = open.as_mut() {
+                let ended = if *silent {
+                    if at(t) == 0 {
+                        *last_unusual = t;
+                    }
+                    at(t) > 0
+                } else {
+                    if at(t) as f64 > *ceiling as f64 / *w as f64 {
+                        *last_unusual = t;
+                    }
+                    t - *last_unusual >= q && sum(t - *w + 1, t) <= *ceiling
+                };
+                if ended {
                     found.push((series.clone(), *start, Some(*last_unusual + 1)));
-                    floor = *last_unusual + 1;
+                    insights.push((*start, *last_unusual + 1));
+                    window_floor = *last_unusual + 1;
                     open = None;
                 }
                 continue;
             }
-            if at(t) == 0 {
+            if at(t) == 0 && (!call_rate || t < first_counted) {
                 continue;
             }
             let day = t.div_euclid(DAY);
-            let (daily, min_count) = *thresholds_cache.entry(day).or_insert_with(|| {
-                let mut daily = [0u64; 4];
-                let mut min_count = [0u64; 4];
-                let total: u64 = sum((day - 7) * DAY, day * DAY - 1);
-                let mean = total as f64 / (7 * DAY) as f64;
-                for (i, &w) in SCALES.iter().enumerate() {
-                    let mut maxima: Vec<u64> = (1..=7)
-                        .map(|back| {
-                            let d = day - back;
-                            (d * DAY..(d + 1) * DAY)
-                                .map(|e| sum(e - w + 1, e))
-                                .max()
-                                .unwrap()
-                        })
-                        .collect();
-                    maxima.sort();
-                    daily[i] = maxima[5];
-                    min_count[i] = poisson_min_count(w as f64 * mean.max(1.0 / 1440.0), alpha)
-                        .max(u64::from(config.min_count));
+            let (ceiling, floor, min_count, mean) = *thresholds_cache
+                .entry(day)
+                .or_insert_with(|| naive_thresholds(&sum, day, &insights, alpha, config.min_count));
+            if at(t) == 0 {
+                let Some(i) = (0..4).find(|&i| floor[i] >= silence_min) else {
+                    continue;
+                };
+                let w = SCALES[i];
+                let from = t - w + 1;
+                if from < window_floor || sum(from, t) > 0 {
+                    continue;
                 }
-                (daily, min_count)
-            });
+                if first > (from.div_euclid(DAY) - 7) * DAY {
+                    continue; // cold start
+                }
+                open = Some((from, w, floor[i], t, true));
+                continue;
+            }
             for (i, &w) in SCALES.iter().enumerate() {
-                let lo = (t - w + 1).max(floor);
+                let lo = (t - w + 1).max(window_floor);
                 let x = sum(lo, t);
-                if x < min_count[i] || x as f64 <= m * daily[i] as f64 {
+                let window_mean = w as f64 * mean;
+                if x < min_count[i] || x as f64 <= unusual_above(ceiling[i], window_mean, m) {
                     continue;
                 }
                 let week = t - 7 * DAY;
@@ -312,21 +350,22 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
                     .map(|e| sum(e - w + 1, e))
                     .max()
                     .unwrap();
-                let ceiling = daily[i].max(weekly);
-                if x as f64 <= m * ceiling as f64 {
+                let normal = ceiling[i].max(weekly);
+                let threshold = unusual_above(normal, window_mean, m);
+                if x as f64 <= threshold {
                     continue;
                 }
                 let start = (lo..=t)
-                    .find(|&s| at(s) as f64 > m * ceiling as f64 / w as f64)
+                    .find(|&s| at(s) as f64 > threshold / w as f64)
                     .unwrap();
                 let last_unusual = (start..=t)
                     .rev()
-                    .find(|&s| at(s) as f64 > ceiling as f64 / w as f64)
+                    .find(|&s| at(s) as f64 > normal as f64 / w as f64)
                     .unwrap();
                 if first > (start.div_euclid(DAY) - 7) * DAY {
                     break; // cold start: the data does not cover the baseline window
                 }
-                open = Some((start, w, ceiling, last_unusual));
+                open = Some((start, w, normal, last_unusual, false));
                 break;
             }
         }
@@ -336,6 +375,59 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
     }
     found.sort();
     found
+}
+
+/// Ceiling, floor and Poisson minimum per scale for decisions on `day`, by brute force over
+/// every window ending in the seven days before it.
+fn naive_thresholds(
+    sum: &dyn Fn(i64, i64) -> u64,
+    day: i64,
+    insights: &[(i64, i64)],
+    alpha: f64,
+    min_count: u32,
+) -> NaiveThresholds {
+    let total: u64 = sum((day - 7) * DAY, day * DAY - 1);
+    let mean = total as f64 / (7 * DAY) as f64;
+    let (mut ceiling, mut floor, mut minimum) = ([0u64; 4], [0u64; 4], [0u64; 4]);
+    for (i, &w) in SCALES.iter().enumerate() {
+        let outside = |e: i64| {
+            insights
+                .iter()
+                .all(|&(from, to)| to <= e - w + 1 || from > e)
+        };
+        let mut outside_max = 0;
+        let mut outside_min: Option<u64> = None;
+        let mut levels = Vec::new(); // each day's largest and its second, apart
+        let mut lulls = Vec::new(); // each day's smallest
+        for back in 1..=7 {
+            let d = day - back;
+            let sums: Vec<(i64, u64)> = (d * DAY..(d + 1) * DAY)
+                .map(|e| (e, sum(e - w + 1, e)))
+                .collect();
+            for &(e, x) in sums.iter().filter(|(e, _)| outside(*e)) {
+                outside_max = outside_max.max(x);
+                outside_min = Some(outside_min.map_or(x, |m| m.min(x)));
+            }
+            // The first window holding the day's largest sum.
+            let best = sums.iter().map(|&(_, x)| x).max().unwrap();
+            let best_end = sums.iter().find(|&&(_, x)| x == best).unwrap().0;
+            let second = sums
+                .iter()
+                .filter(|&&(e, _)| e + w + 120 <= best_end || e >= best_end + w + 120)
+                .map(|&(_, x)| x)
+                .max()
+                .unwrap_or(0);
+            levels.extend([best, second]);
+            lulls.push(sums.iter().map(|&(_, x)| x).min().unwrap());
+        }
+        levels.sort();
+        lulls.sort();
+        ceiling[i] = outside_max.max(levels[levels.len() - 2]);
+        floor[i] = outside_min.map_or(lulls[1], |f| f.min(lulls[1]));
+        minimum[i] =
+            poisson_min_count(w as f64 * mean.max(1.0 / 1440.0), alpha).max(u64::from(min_count));
+    }
+    (ceiling, floor, minimum, mean)
 }
 
 /// Recounts every statistic of every record from the raw events.
@@ -498,16 +590,21 @@ fn random_trails_do_raise_insights() {
         ..DetectorConfig::default()
     };
     let mut types = HashSet::new();
-    let mut total = 0;
+    let (mut total, mut silences) = (0, 0);
     for seed in 0..6 {
         let calls = trail(seed, 11, 45);
         let (records, _) = detect(&calls, &config);
         check_statistics(&calls, &records, false);
         total += records.len();
         types.extend(records.iter().map(|r| r.insight_type));
+        silences += records
+            .iter()
+            .filter(|r| r.state == InsightState::End && r.insight.events == 0)
+            .count();
     }
     assert!(total >= 10, "only {total} records");
     assert_eq!(types.len(), 2, "{types:?}");
+    assert!(silences >= 3, "only {silences} silences ended");
 }
 
 #[test]
