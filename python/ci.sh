@@ -13,7 +13,10 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 # pandas < 3: PySpark 4 warns that it does not fully support pandas 3 yet.
 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    'maturin>=1.9,<2' 'pytest>=8' 'pyspark>=4.0,<5' 'pandas>=2.2,<3' 'pyarrow>=15'
+    'maturin>=1.9,<2' 'pytest>=8' 'mypy>=1.10' 'pyspark>=4.0,<5' 'pandas>=2.2,<3' 'pyarrow>=15'
+
+# The package's Python code against its stubs (the compiled module's API).
+(cd python && "$venv/bin/mypy" trailsight)
 
 cargo build --release --locked -p trailsight-replay
 rm -rf target/wheels

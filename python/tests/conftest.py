@@ -33,12 +33,12 @@ def cli_lines(*args: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def multi_trail(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A simulated trail of 3 accounts x 2 regions over 9 days (the detector needs a 7-day
+    """A simulated trail of 2 accounts x 2 regions over 9 days (the detector needs a 7-day
     baseline before it reports), small enough to replay in seconds."""
     out = tmp_path_factory.mktemp("trail")
     subprocess.run(
         [trailsight_bin(), "simulate", str(out), "--seed", "11", "--days", "9", "--scale", "0.05",
-         "--accounts", "3", "--regions", "us-east-1,eu-west-1"],
+         "--accounts", "2", "--regions", "us-east-1,eu-west-1"],
         check=True, capture_output=True,
     )
     return out / "AWSLogs"

@@ -36,8 +36,8 @@ def test_spark_replay_equals_one_detect_run(spark, multi_trail, multi_trail_cli,
     rows = ts_spark.replay(spark, str(multi_trail), read=read).cache()
     assert ts_spark.collect_json_lines(rows) == multi_trail_cli
     summaries = [json.loads(r.record) for r in rows.filter("kind = 'summary'").collect()]
-    # 3 accounts x 2 regions, each replayed on its own with its own detector.
-    assert len(summaries) == 6
+    # 2 accounts x 2 regions, each replayed on its own with its own detector.
+    assert len(summaries) == 4
     assert all(s["error_count"] == 0 and s["files"] > 0 for s in summaries)
     assert sum(s["stats"]["insights_started"] for s in summaries) == sum(
         1 for line in multi_trail_cli if '"state":"Start"' in line
@@ -54,7 +54,7 @@ def test_settings_reach_the_workers(spark, multi_trail):
     from conftest import cli_lines
 
     expected = cli_lines(str(multi_trail), "--sensitivity", "0.9")
-    rows = ts_spark.replay(spark, str(multi_trail), sensitivity=0.9, partitions=2)
+    rows = ts_spark.replay(spark, str(multi_trail), read="direct", sensitivity=0.9, partitions=2)
     assert ts_spark.collect_json_lines(rows) == expected
     import trailsight
 

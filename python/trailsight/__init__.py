@@ -72,8 +72,8 @@ def run(paths: Union[PathLike, Iterable[PathLike]], config: Config = None, **set
     aggregated files skipped). Unreadable paths and bad records do not stop the run: they are
     listed in ``Run.errors``. The records are in the command's output order.
     """
-    if isinstance(paths, (str, bytes)) or hasattr(paths, "__fspath__"):
-        paths = [paths]
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        return run_paths([_fspath(paths)], config, **settings)
     return run_paths([_fspath(p) for p in paths], config, **settings)
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Iterator, List, Literal, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterator, List, Literal, Mapping, Optional, Tuple, Union
 
 import trailsight
 
@@ -61,7 +61,7 @@ def list_files(spark: "SparkSession", root: Union[str, List[str]]) -> "DataFrame
     return spark.createDataFrame(_list(spark, root), _FILES_SCHEMA)
 
 
-def _list(spark: "SparkSession", root: Union[str, List[str]]) -> List[tuple]:
+def _list(spark: "SparkSession", root: Union[str, List[str]]) -> List[Tuple[str, Optional[str], Optional[str], Optional[str]]]:
     """Lists with Spark's file index (parallel listing, any Hadoop file system) on the driver:
     names only, no file is opened; the name rules are the engine's."""
     roots = [root] if isinstance(root, str) else list(root)
@@ -213,12 +213,12 @@ def _run_partition(
     config = json.loads(config_json)
     settings = json.loads(settings_json)
     columns = [c.split()[0] for c in RECORD_SCHEMA.split(", ")]
-    current: Optional[tuple] = None
+    current: Optional[Tuple[Optional[str], Optional[str]]] = None
     replay: Optional[trailsight.TrailReplay] = None
 
-    def drain(key: tuple, final: bool) -> pandas.DataFrame:
+    def drain(key: Tuple[Optional[str], Optional[str]], final: bool) -> pandas.DataFrame:
         assert replay is not None
-        rows = []
+        rows: List[Tuple[Any, ...]] = []
         open_insights = replay.finish() if final else []
         for seq, insight in replay.take_insights():
             rows.append(
@@ -293,9 +293,9 @@ def _local(path: str) -> str:
 def _qualified(spark: "SparkSession", root: str) -> str:
     """``root`` as Spark will print its files' paths (``file:/...``, ``s3a://...``)."""
     try:
-        jvm = spark._jvm  # type: ignore[attr-defined]
+        jvm: Any = spark._jvm
         path = jvm.org.apache.hadoop.fs.Path(root)
-        fs = path.getFileSystem(spark._jsc.hadoopConfiguration())  # type: ignore[attr-defined]
+        fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
         return _normal(str(fs.makeQualified(path).toString())).rstrip("/")
     except Exception:  # Spark Connect has no JVM gateway: fall back to the full path.
         return _normal(root).rstrip("/")
