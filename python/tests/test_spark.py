@@ -23,6 +23,7 @@ def spark():
         SparkSession.builder.master("local[2]")
         .appName("trailsight-tests")
         .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", "2g")
         .getOrCreate()
@@ -32,7 +33,7 @@ def spark():
 
 
 @pytest.mark.parametrize("read", ["spark", "direct"])
-def test_spark_replay_equals_one_detect_run(spark, multi_trail, multi_trail_cli, read):
+def test_spark_replay_equals_one_detect_run(spark, multi_trail, multi_trail_cli, read, tmp_path):
     rows = ts_spark.replay(spark, str(multi_trail), read=read).cache()
     assert ts_spark.collect_json_lines(rows) == multi_trail_cli
     summaries = [json.loads(r.record) for r in rows.filter("kind = 'summary'").collect()]
@@ -42,6 +43,11 @@ def test_spark_replay_equals_one_detect_run(spark, multi_trail, multi_trail_cli,
     assert sum(s["stats"]["insights_started"] for s in summaries) == sum(
         1 for line in multi_trail_cli if '"state":"Start"' in line
     )
+    if read == "direct":
+        out = tmp_path / "insights"
+        ts_spark.write_json_lines(rows, str(out))
+        written = [p for p in out.iterdir() if p.name.startswith("part-")]
+        assert len(written) == 1 and written[0].read_text().splitlines() == multi_trail_cli
 
 
 def test_listing_applies_the_command_skip_rules(spark, multi_trail):
