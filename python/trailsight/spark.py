@@ -122,12 +122,20 @@ def replay(
         return spark.createDataFrame([], RECORD_SCHEMA)
     slices = partitions or len({(account, region) for _, account, region, _ in listed})
     if read == "spark":
-        # Only the files the command reads are opened (no digests). The account, region and
-        # delivery time are read from the path column by Spark expressions (the engine's rules,
-        # spelled in SQL: _NAME_COLUMNS), so contents stay in the JVM until the replay; the
-        # engine checks the resulting order as it counts (OrderError otherwise).
-        contents = spark.read.format("binaryFile").load([p for p, _, _, _ in listed])
-        files = contents.select("path", "content", *_name_columns())
+        # The roots are read again rather than the listed files named one by one: Spark checks
+        # named files one at a time on the driver (88 s for 10,000 files here, against 11 s to
+        # read them all). A broadcast semi-join on the listed paths then keeps only the files the
+        # command reads. The account, region and delivery time are read from the path column by
+        # Spark expressions (the engine's rules, spelled in SQL), so contents stay in the JVM
+        # until the replay; the engine checks the resulting order as it counts.
+        roots = [root] if isinstance(root, str) else list(root)
+        contents = (
+            spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(roots)
+        )
+        keep = spark.createDataFrame([(_normal(p),) for p, _, _, _ in listed], "path string")
+        files = contents.select("path", "content").join(
+            functions.broadcast(keep), "path", "left_semi"
+        ).select("path", "content", *_name_columns())
     else:
         files = spark.createDataFrame(listed, _FILES_SCHEMA).withColumn(
             "content", functions.lit(None).cast("binary")
