@@ -96,8 +96,8 @@ pub struct TrailReplay {
 
 #[pymethods]
 impl TrailReplay {
-    /// A replay with a new detector (same arguments as `Detector`), or with `detector` (which
-    /// is taken over) to continue from a restored state.
+    /// A replay with a new detector (same arguments as `Detector`), or continuing from the
+    /// state of `detector` (copied through its snapshot; the object itself is left as it was).
     #[new]
     #[pyo3(signature = (config = None, *, detector = None, **settings))]
     fn new(

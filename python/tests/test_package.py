@@ -101,6 +101,14 @@ def test_streaming_detector_with_snapshot_restore_and_pickle(sample_trail):
         lines = [i.json for i in trailsight.sort_insights(records + tail + finished)]
         assert lines == expected
         assert isinstance(still_open, list)
+    # A TrailReplay continues from a detector's state too.
+    replay = trailsight.TrailReplay(detector=trailsight.Detector.restore(state))
+    for path in files[half:]:
+        replay.add(str(path))
+    replay.finish()
+    continued = [i for _, i in replay.take_insights()]
+    assert [i.json for i in trailsight.sort_insights(records + continued)] == expected
+
     assert detector.stats["counted"] > 0 and detector.state_size["partitions"] == 1
     assert detector.newest_minute is not None
 

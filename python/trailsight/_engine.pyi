@@ -120,7 +120,9 @@ class TrailReplay:
 
     def __init__(
         self, config: Config = None, *, detector: Optional[Detector] = None, **settings: Any
-    ) -> None: ...
+    ) -> None:
+        """A replay with a new detector (same arguments as ``Detector``), or continuing from
+        the state of ``detector`` (a copy, through its snapshot)."""
     def add(self, path: str, data: Optional[bytes] = None) -> None:
         """One file: its path (for the order and messages, and to read it without ``data``)
         and optionally its bytes, plain or gzip."""
