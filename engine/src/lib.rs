@@ -55,6 +55,7 @@ pub mod parse;
 pub mod reference;
 pub mod snapshot;
 pub mod time;
+pub mod trail;
 pub mod window;
 
 pub use config::{ConfigError, DetectorConfig, KeyOverride, Limits};

@@ -15,8 +15,10 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use flate2::read::MultiGzDecoder;
-use serde::Serialize;
-use trailsight_engine::time::{Minute, Timestamp};
+use trailsight_engine::time::Minute;
+// The name rules live in the engine so that the Python package and the Spark job read the
+// same files in the same order as this command.
+pub use trailsight_engine::trail::{SkipReason, account_region, delivery_time, skip_reason};
 
 /// One input to read.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -41,32 +43,6 @@ impl fmt::Display for Source {
         match self {
             Source::Path(path) => write!(f, "{}", path.display()),
             Source::Stdin => f.write_str("<stdin>"),
-        }
-    }
-}
-
-/// Why a file found in a directory was not read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SkipReason {
-    /// Under `CloudTrail-Digest/`: log file integrity digests, no records.
-    Digest,
-    /// Under `CloudTrail-Aggregated/`: aggregated data events, not API calls.
-    Aggregated,
-    /// Not a `.json`, `.jsonl`, `.ndjson`, `.log` file, plain or `.gz`, nor a bare `.gz`.
-    NotATrailFile,
-    /// A hidden file (name starting with `.`), such as a partial download.
-    Hidden,
-}
-
-impl SkipReason {
-    /// A short name for summaries.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Digest => "digest",
-            SkipReason::Aggregated => "aggregated",
-            SkipReason::NotATrailFile => "not a trail file",
-            SkipReason::Hidden => "hidden",
         }
     }
 }
@@ -154,28 +130,6 @@ fn walk(root: &Path, discovery: &mut Discovery) {
     }
 }
 
-/// Why a file found at `relative` (to the walked directory) is not read, if it is not.
-pub fn skip_reason(relative: &Path) -> Option<SkipReason> {
-    for component in relative.components() {
-        match component.as_os_str().to_str() {
-            Some("CloudTrail-Digest") => return Some(SkipReason::Digest),
-            Some("CloudTrail-Aggregated") => return Some(SkipReason::Aggregated),
-            _ => {}
-        }
-    }
-    let name = relative.file_name()?.to_string_lossy();
-    if name.starts_with('.') {
-        return Some(SkipReason::Hidden);
-    }
-    let name = name.to_ascii_lowercase();
-    let stem = name.strip_suffix(".gz").unwrap_or(&name);
-    let trail_file = name.ends_with(".gz") && !stem.contains('.')
-        || [".json", ".jsonl", ".ndjson", ".log"]
-            .iter()
-            .any(|ext| stem.ends_with(ext));
-    (!trail_file).then_some(SkipReason::NotATrailFile)
-}
-
 fn input_file(path: PathBuf) -> InputFile {
     let delivered = path
         .file_name()
@@ -185,35 +139,6 @@ fn input_file(path: PathBuf) -> InputFile {
         delivered,
         source: Source::Path(path),
     }
-}
-
-/// The delivery time in a CloudTrail file name:
-/// `<account>_CloudTrail[-Insight]_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
-pub fn delivery_time(name: &str) -> Option<Minute> {
-    name.split('_').find_map(|part| {
-        let b = part.as_bytes();
-        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-        if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' || !digits(0..8) || !digits(9..13) {
-            return None;
-        }
-        let text = format!(
-            "{}-{}-{}T{}:{}:00Z",
-            &part[0..4],
-            &part[4..6],
-            &part[6..8],
-            &part[9..11],
-            &part[11..13]
-        );
-        Timestamp::parse(&text).ok().map(Timestamp::minute)
-    })
-}
-
-/// The account and region in a CloudTrail log file name:
-/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
-pub fn account_region(name: &str) -> Option<(&str, &str)> {
-    let mut parts = name.split('_');
-    let (account, kind, region) = (parts.next()?, parts.next()?, parts.next()?);
-    (kind == "CloudTrail" && !account.is_empty() && !region.is_empty()).then_some((account, region))
 }
 
 /// A file's bytes, decompressed, and what went wrong reading them.

@@ -1,0 +1,113 @@
+//! What CloudTrail's file names say: which files hold events, when CloudTrail delivered a file,
+//! and which account and region it belongs to. Pure functions over names, shared by everything
+//! that finds trail files (the `trailsight` command, the Python package, the Spark job), so that
+//! they all read the same files in the same order.
+//!
+//! CloudTrail writes `AWSLogs/[o-id/]<account>/CloudTrail/<region>/YYYY/MM/DD/`
+//! `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`; digests go under
+//! `CloudTrail-Digest/`, aggregated data events under `CloudTrail-Aggregated/`, Insights under
+//! `CloudTrail-Insight/`.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::time::{Minute, Timestamp};
+
+/// Why a file found in a directory is not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Under `CloudTrail-Digest/`: log file integrity digests, no records.
+    Digest,
+    /// Under `CloudTrail-Aggregated/`: aggregated data events, not API calls.
+    Aggregated,
+    /// Not a `.json`, `.jsonl`, `.ndjson`, `.log` file, plain or `.gz`, nor a bare `.gz`.
+    NotATrailFile,
+    /// A hidden file (name starting with `.`), such as a partial download.
+    Hidden,
+}
+
+impl SkipReason {
+    /// A short name for summaries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Digest => "digest",
+            SkipReason::Aggregated => "aggregated",
+            SkipReason::NotATrailFile => "not a trail file",
+            SkipReason::Hidden => "hidden",
+        }
+    }
+}
+
+/// Why a file found at `relative` (to the walked directory) is not read, if it is not.
+///
+/// ```
+/// use std::path::Path;
+/// use trailsight_engine::trail::{SkipReason, skip_reason};
+/// assert_eq!(skip_reason(Path::new("AWSLogs/1/CloudTrail-Digest/us-east-1/d.json.gz")), Some(SkipReason::Digest));
+/// assert_eq!(skip_reason(Path::new("AWSLogs/1/CloudTrail/us-east-1/a.json.gz")), None);
+/// ```
+pub fn skip_reason(relative: &Path) -> Option<SkipReason> {
+    for component in relative.components() {
+        match component.as_os_str().to_str() {
+            Some("CloudTrail-Digest") => return Some(SkipReason::Digest),
+            Some("CloudTrail-Aggregated") => return Some(SkipReason::Aggregated),
+            _ => {}
+        }
+    }
+    let name = relative.file_name()?.to_string_lossy();
+    if name.starts_with('.') {
+        return Some(SkipReason::Hidden);
+    }
+    let name = name.to_ascii_lowercase();
+    let stem = name.strip_suffix(".gz").unwrap_or(&name);
+    let trail_file = name.ends_with(".gz") && !stem.contains('.')
+        || [".json", ".jsonl", ".ndjson", ".log"]
+            .iter()
+            .any(|ext| stem.ends_with(ext));
+    (!trail_file).then_some(SkipReason::NotATrailFile)
+}
+
+/// The delivery time in a CloudTrail file name:
+/// `<account>_CloudTrail[-Insight]_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
+///
+/// ```
+/// use trailsight_engine::trail::delivery_time;
+/// let name = "123456789012_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json.gz";
+/// assert_eq!(delivery_time(name).unwrap().to_string(), "2023-07-10T12:20:00Z");
+/// assert_eq!(delivery_time("export.json"), None);
+/// ```
+pub fn delivery_time(name: &str) -> Option<Minute> {
+    name.split('_').find_map(|part| {
+        let b = part.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' || !digits(0..8) || !digits(9..13) {
+            return None;
+        }
+        let text = format!(
+            "{}-{}-{}T{}:{}:00Z",
+            &part[0..4],
+            &part[4..6],
+            &part[6..8],
+            &part[9..11],
+            &part[11..13]
+        );
+        Timestamp::parse(&text).ok().map(Timestamp::minute)
+    })
+}
+
+/// The account and region in a CloudTrail log file name:
+/// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
+///
+/// ```
+/// use trailsight_engine::trail::account_region;
+/// let name = "123456789012_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json.gz";
+/// assert_eq!(account_region(name), Some(("123456789012", "us-east-1")));
+/// assert_eq!(account_region("export.json"), None);
+/// ```
+pub fn account_region(name: &str) -> Option<(&str, &str)> {
+    let mut parts = name.split('_');
+    let (account, kind, region) = (parts.next()?, parts.next()?, parts.next()?);
+    (kind == "CloudTrail" && !account.is_empty() && !region.is_empty()).then_some((account, region))
+}
