@@ -25,7 +25,7 @@ for seed in $SEEDS; do
     [ -f "$trail/labels.json" ] || "$bin" simulate "$trail" --seed "$seed" --days "$DAYS" \
         --accounts 2 --regions us-east-1,eu-west-1 >/dev/null
     for s in $SENSITIVITIES; do
-        "$bin" replay "$trail" --labels "$trail/labels.json" --sensitivity "$s" -q \
+        "$bin" replay "$trail/AWSLogs" --labels "$trail/labels.json" --sensitivity "$s" -q \
             --report "$WORK/score-$seed-$s.json" >/dev/null
     done
     echo "fidelity: seed $seed scored" >&2

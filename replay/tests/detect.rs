@@ -71,7 +71,7 @@ fn sample_trail_matches_golden_output() {
     assert_eq!(stats["baselineDuration"], 10080 + 12 * 60 + 8);
     let err = stderr(&output);
     assert!(
-        err.contains("2,476 files read") || err.contains("files read"),
+        err.contains("2,219 files read") || err.contains("files read"),
         "{err}"
     );
 }
@@ -109,8 +109,8 @@ fn sample_trail_summary_adds_up() {
     assert_eq!(d["events"].as_u64().unwrap(), accounted, "{d}");
     assert_eq!(r["events"], d["events"]);
     assert_eq!(s["files"]["skipped"]["digest"], 196);
-    assert_eq!(s["files"]["read"], 2280);
-    assert_eq!(r["events"], 7164 + 2900);
+    assert_eq!(s["files"]["read"], 2219);
+    assert_eq!(r["events"], 6249 + 2900);
     assert_eq!(s["insights"]["starts"], s["insights"]["ends"]);
 }
 
@@ -299,7 +299,7 @@ fn s3_layout_output() {
         }
     }
     let found: Vec<&str> = found.iter().map(String::as_str).collect();
-    assert_eq!(found.len(), 146);
+    assert_eq!(found.len(), 152);
     // Compare parsed records in eventID order: re-serialising changes key order.
     let parse = |lines: &[&str]| -> Vec<Value> {
         let mut values: Vec<Value> = lines
@@ -313,7 +313,7 @@ fn s3_layout_output() {
     // The trail read back as reference-shaped input is recognised as Insights and set aside.
     let (output, s) = summary(dir.path(), &[out.to_str().unwrap()]);
     assert!(output.status.success());
-    assert_eq!(s["records"]["insights"], 146);
+    assert_eq!(s["records"]["insights"], 152);
     assert_eq!(s["detector"]["events"], 0);
 }
 

@@ -89,7 +89,7 @@ fn detect_report_has_a_chart_and_a_row_per_insight() {
         "2023-07-02 ",
         "123837392027",
         "us-east-1",
-        "10,064",
+        "9,149",
         "ApiCallRateInsight",
         "calls per minute",
         "UTC",

@@ -1190,6 +1190,6 @@ mod tests {
     fn weekday_volume() {
         // The documented 15-25k records per day at scale 1 rests on this sum.
         let per_minute: f64 = APIS.iter().map(|api| api.rate).sum();
-        assert!((14.0..16.0).contains(&per_minute), "{per_minute}");
+        assert!((14.0..17.5).contains(&per_minute), "{per_minute}");
     }
 }
