@@ -102,7 +102,14 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         None => {
             let id = args.id.as_deref().unwrap_or_default();
             let mut detector = Detector::new(config.clone())?;
-            let trail = run_trail(&args.trail, &mut detector, threads, 10, &mut err)?;
+            let trail = run_trail(
+                &args.trail,
+                &mut detector,
+                threads,
+                args.detector.max_document_bytes(),
+                10,
+                &mut err,
+            )?;
             let mut references = References::default();
             for (json, origin) in &trail.insights {
                 references.add_json(json, origin.clone());

@@ -109,6 +109,7 @@ pub fn run_trail(
     paths: &[PathBuf],
     detector: &mut Detector,
     threads: usize,
+    max_document_bytes: u64,
     max_errors_per_file: usize,
     err: &mut impl Write,
 ) -> anyhow::Result<TrailRun> {
@@ -125,6 +126,7 @@ pub fn run_trail(
         &discovery.files,
         detector,
         threads,
+        max_document_bytes,
         |outcome, new_records| {
             summary.add_file(outcome);
             if let Err(e) = report_file_errors(err, outcome, max_errors_per_file) {
@@ -178,6 +180,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         &args.trail,
         &mut detector,
         threads,
+        args.detector.max_document_bytes(),
         args.max_errors_per_file,
         &mut err,
     )?;
