@@ -2,6 +2,8 @@
 //! documents of 300 records (a CloudTrail file), each parsed into an `EventBatch`, counted into
 //! the detector and followed by `advance`, as `trailsight detect` does per file.
 
+use std::time::Duration;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use trailsight_benches::{events, records_document};
 use trailsight_engine::attribution::{AttrValue, RecentMinutes, ValueCounts};
@@ -28,6 +30,9 @@ fn attribution(c: &mut Criterion) {
         })
         .collect();
     let mut group = c.benchmark_group("engine::attribution");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.sample_size(20);
     group.throughput(Throughput::Elements(values.len() as u64));
     group.bench_function("RecentMinutes::add", |b| {
@@ -58,6 +63,9 @@ fn attribution(c: &mut Criterion) {
 
 fn detect(c: &mut Criterion) {
     let mut group = c.benchmark_group("detect path (in memory)");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.sample_size(10);
     for (label, n, apis) in [
         ("9d-200k-60apis", 200_000, 60),

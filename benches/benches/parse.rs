@@ -4,6 +4,7 @@
 //! decompression plus parsing, the floor of `trailsight detect`.
 
 use std::io::{Read, Write};
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use trailsight_benches::{events, records_document};
@@ -29,6 +30,9 @@ fn parse(c: &mut Criterion) {
     let document = records_document(&events(RECORDS, 1, 60, 3));
     let options = IngestOptions::new(&DetectorConfig::default());
     let mut group = c.benchmark_group("engine::parse");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.sample_size(20);
     for (unit, throughput) in [
         ("MB", Throughput::Bytes(document.len() as u64)),
@@ -61,6 +65,9 @@ fn gunzip(c: &mut Criterion) {
     gz.write_all(&document).expect("in memory");
     let compressed = gz.finish().expect("in memory");
     let mut group = c.benchmark_group("gunzip");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.sample_size(20);
     // Throughput in bytes of JSON out, as the decompression rates in docs/benchmarks.md.
     group.throughput(Throughput::Bytes(document.len() as u64));
@@ -95,6 +102,9 @@ fn gunzip(c: &mut Criterion) {
 
     let options = IngestOptions::new(&DetectorConfig::default());
     let mut group = c.benchmark_group("gunzip+parse");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.sample_size(20);
     group.throughput(Throughput::Elements(RECORDS as u64));
     group.bench_function("libdeflater+parse_document", |b| {
