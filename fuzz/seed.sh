@@ -39,7 +39,8 @@ documents += [
 ]
 for data in documents:
     write("parse_document", data)
-for target in ["records_element", "lookup_events", "eventbridge", "cloudwatch_logs"]:
+    write("fast_path", data)
+for target in ["records_element", "lookup_events", "eventbridge", "cloudwatch_logs", "fast_path"]:
     for data in records:
         write(target, data)
 print(f"seeded {len(documents)} documents and {len(records)} records")

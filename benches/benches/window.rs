@@ -1,6 +1,8 @@
 //! The window core and detector: events counted per second, with the clock advanced as
 //! `trailsight detect` does (after every file, here every 300 events).
 
+use std::time::Duration;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use trailsight_benches::events;
 use trailsight_engine::window::MinuteCounts;
@@ -8,6 +10,9 @@ use trailsight_engine::{Detector, DetectorConfig};
 
 fn detector(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine::Detector::observe+advance");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     group.sample_size(10);
     for (label, n, apis) in [
         ("9d-200k-60apis", 200_000, 60),
@@ -35,6 +40,9 @@ fn detector(c: &mut Criterion) {
 
 fn minute_counts(c: &mut Criterion) {
     let mut group = c.benchmark_group("engine::window::MinuteCounts");
+    // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
     let minutes: Vec<i64> = (0..100_000)
         .map(|i| 28_000_000 + (i * 7919) % (9 * 1440))
         .collect();

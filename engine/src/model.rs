@@ -123,9 +123,9 @@ pub fn day_thresholds(
         mean_per_minute,
         silence_min_floor: silence_min_floor(alpha).max(min_count),
     };
-    for scale in 0..SCALE_COUNT {
-        let expected = SCALES_MINUTES[scale] as f64 * mean_per_minute.max(RATE_FLOOR_PER_MINUTE);
-        thresholds.min_count[scale] = poisson_min_count(expected, alpha).max(u64::from(min_count));
+    for (slot, &w) in thresholds.min_count.iter_mut().zip(SCALES_MINUTES.iter()) {
+        let expected = w as f64 * mean_per_minute.max(RATE_FLOOR_PER_MINUTE);
+        *slot = poisson_min_count(expected, alpha).max(u64::from(min_count));
     }
     thresholds
 }

@@ -26,6 +26,9 @@ pub enum SkipReason {
     NotATrailFile,
     /// A hidden file (name starting with `.`), such as a partial download.
     Hidden,
+    /// Larger than the decompressed document size cap (`--max-document-mib` on the command
+    /// line): a gzip bomb, or not a trail file.
+    TooLarge,
 }
 
 impl SkipReason {
@@ -36,6 +39,7 @@ impl SkipReason {
             SkipReason::Aggregated => "aggregated",
             SkipReason::NotATrailFile => "not a trail file",
             SkipReason::Hidden => "hidden",
+            SkipReason::TooLarge => "too large",
         }
     }
 }

@@ -404,7 +404,7 @@ fn naive_thresholds(
             let sums: Vec<(i64, u64)> = (d * DAY..(d + 1) * DAY)
                 .map(|e| (e, sum(e - w + 1, e)))
                 .collect();
-            for &(e, x) in sums.iter().filter(|(e, _)| outside(*e)) {
+            for &(_, x) in sums.iter().filter(|(e, _)| outside(*e)) {
                 outside_max = outside_max.max(x);
                 outside_min = Some(outside_min.map_or(x, |m| m.min(x)));
             }

@@ -13,7 +13,7 @@ use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, EventCategory, InsightRecord, InsightType};
 
 use crate::html::{self, Overview};
-use crate::input::discover;
+use crate::input::{DEFAULT_MAX_DOCUMENT_MIB, discover};
 use crate::output::{write_json_lines, write_s3_layout};
 use crate::pipeline::{self, Stopwatch};
 use crate::progress::Progress;
@@ -59,6 +59,11 @@ pub struct DetectArgs {
     /// insights and a chart of each (the trail is read a second time for the charts).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+
+    /// Only read, decompress and parse the files (no detector, no output) and print the rate on
+    /// stderr: the floor a run is measured against (docs/benchmarks.md).
+    #[arg(long)]
+    pub parse_only: bool,
 }
 
 /// The detector's settings, shared by the commands that run it.
@@ -101,6 +106,12 @@ pub struct DetectorArgs {
     /// Keep session names in assumed-role ARNs in userIdentityArn attributions.
     #[arg(long)]
     pub keep_session_names: bool,
+
+    /// Skip (and report) any file larger than this many MiB once decompressed: a gzip bomb
+    /// stops here instead of taking all memory. Not a detector setting; checkpoints do not keep it.
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_DOCUMENT_MIB,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 24))]
+    pub max_document_mib: u64,
 }
 
 /// `--event-categories` values.
@@ -146,6 +157,11 @@ impl DetectorArgs {
             || self.min_count.is_some()
             || self.read_only_fallback.is_some()
             || self.keep_session_names
+    }
+
+    /// `--max-document-mib` in bytes.
+    pub fn max_document_bytes(&self) -> u64 {
+        self.max_document_mib << 20
     }
 
     /// The detector configuration: defaults, then `--config`, then flags.
@@ -233,11 +249,32 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             "trailsight: warning: no trail files found under the given paths"
         )?;
     }
-    let mut summary = Summary::new(&discovery);
-    let mut records: Vec<InsightRecord> = Vec::new();
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    if args.parse_only {
+        let counts = pipeline::parse_only(
+            &discovery.files,
+            threads,
+            args.detector.max_document_bytes(),
+        );
+        let seconds = clock.seconds();
+        writeln!(
+            err,
+            "trailsight: parse-only: {} files, {} MB stored, {} MB of JSON, {} records ({} events) \
+             in {seconds:.3} s on {threads} threads: {:.0} records/s, {:.1} MB/s of JSON",
+            counts.files,
+            counts.stored_bytes / 1_000_000,
+            counts.document_bytes / 1_000_000,
+            counts.records,
+            counts.events,
+            counts.records as f64 / seconds,
+            counts.document_bytes as f64 / 1e6 / seconds,
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut summary = Summary::new(&discovery);
+    let mut records: Vec<InsightRecord> = Vec::new();
     let mut io_result = Ok(());
     let mut overview = Overview::default();
     let mut progress = Progress::new("reading", discovery.files.len(), args.quiet);
@@ -245,6 +282,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         &discovery.files,
         &mut detector,
         threads,
+        args.detector.max_document_bytes(),
         |outcome, new_records| {
             summary.add_file(outcome);
             overview.add_file(outcome);

@@ -119,6 +119,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
                 &args.trail,
                 &mut detector,
                 threads,
+                args.detector.max_document_bytes(),
                 10,
                 args.quiet,
                 &mut err,

@@ -150,15 +150,32 @@ pub struct Loaded {
     pub stored_bytes: u64,
     /// A read or decompression error; `bytes` holds what came before it.
     pub error: Option<String>,
+    /// Set when the file was not read at all, and why; `error` then says more.
+    pub skipped: Option<SkipReason>,
 }
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
+/// The default of `--max-document-mib`: far above any CloudTrail file (AWS delivers a few MB at
+/// most), far below what would exhaust memory when a few files per thread are in flight.
+pub const DEFAULT_MAX_DOCUMENT_MIB: u64 = 1024;
+
+/// Reads and, if gzip-compressed (by content, not name), decompresses an input, refusing documents
+/// larger than [`DEFAULT_MAX_DOCUMENT_MIB`]. See [`load_limited`].
+pub fn load(source: &Source) -> Loaded {
+    load_limited(source, DEFAULT_MAX_DOCUMENT_MIB << 20)
+}
+
 /// Reads and, if gzip-compressed (by content, not name), decompresses an input. Never fails:
 /// errors are reported in [`Loaded::error`] with whatever was read before them.
-pub fn load(source: &Source) -> Loaded {
+///
+/// A document (decompressed) larger than `max_document_bytes` is not read: a gzip bomb, or a file
+/// that is not a trail, would otherwise take all memory. It comes back empty with
+/// [`SkipReason::TooLarge`] and an error naming the limit; decompression stops as soon as the
+/// limit is passed.
+pub fn load_limited(source: &Source, max_document_bytes: u64) -> Loaded {
     let raw = match source {
-        Source::Path(path) => fs::read(path),
+        Source::Path(path) => read_file(path, max_document_bytes),
         Source::Stdin => {
             let mut buf = Vec::new();
             io::stdin().lock().read_to_end(&mut buf).map(|_| buf)
@@ -166,6 +183,9 @@ pub fn load(source: &Source) -> Loaded {
     };
     let raw = match raw {
         Ok(raw) => raw,
+        Err(error) if error.kind() == io::ErrorKind::FileTooLarge => {
+            return too_large(0, max_document_bytes);
+        }
         Err(error) => {
             return Loaded {
                 error: Some(error.to_string()),
@@ -175,31 +195,136 @@ pub fn load(source: &Source) -> Loaded {
     };
     let stored_bytes = raw.len() as u64;
     if !raw.starts_with(&GZIP_MAGIC) {
+        if stored_bytes > max_document_bytes {
+            return too_large(stored_bytes, max_document_bytes);
+        }
         return Loaded {
             bytes: raw,
             stored_bytes,
-            error: None,
+            ..Loaded::default()
         };
     }
-    let mut bytes = Vec::with_capacity(decompressed_size_hint(&raw));
-    let error = MultiGzDecoder::new(&raw[..])
-        .read_to_end(&mut bytes)
-        .err()
-        .map(|e| format!("gzip: {e} after {} decompressed bytes", bytes.len()));
-    Loaded {
-        bytes,
-        stored_bytes,
-        error,
+    match gunzip(&raw, max_document_bytes) {
+        Gunzipped::Whole(bytes) => Loaded {
+            bytes,
+            stored_bytes,
+            ..Loaded::default()
+        },
+        Gunzipped::Partial(bytes, error) => Loaded {
+            error: Some(format!(
+                "gzip: {error} after {} decompressed bytes",
+                bytes.len()
+            )),
+            bytes,
+            stored_bytes,
+            skipped: None,
+        },
+        Gunzipped::TooLarge => too_large(stored_bytes, max_document_bytes),
     }
 }
 
+/// A file's bytes; `FileTooLarge` without reading it when it is larger than any document may be
+/// and is not gzip (which is checked by its first bytes).
+fn read_file(path: &Path, max_document_bytes: u64) -> io::Result<Vec<u8>> {
+    let mut file = fs::File::open(path)?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max_document_bytes {
+        let mut magic = [0u8; 2];
+        let gzip = file.read_exact(&mut magic).is_ok() && magic == GZIP_MAGIC;
+        if !gzip {
+            return Err(io::ErrorKind::FileTooLarge.into());
+        }
+        let mut raw = magic.to_vec();
+        file.read_to_end(&mut raw)?;
+        return Ok(raw);
+    }
+    let mut raw = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    file.read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+fn too_large(stored_bytes: u64, max_document_bytes: u64) -> Loaded {
+    Loaded {
+        stored_bytes,
+        error: Some(format!(
+            "document larger than --max-document-mib {} once decompressed; skipped",
+            max_document_bytes.div_ceil(1 << 20)
+        )),
+        skipped: Some(SkipReason::TooLarge),
+        ..Loaded::default()
+    }
+}
+
+/// What decompressing a gzip file gave.
+#[derive(Debug)]
+enum Gunzipped {
+    /// Every member, complete and with matching checksums.
+    Whole(Vec<u8>),
+    /// What came before an error, and the error.
+    Partial(Vec<u8>, io::Error),
+    /// More than the limit.
+    TooLarge,
+}
+
+thread_local! {
+    /// One libdeflate decompressor per thread: its tables are reused across files.
+    static LIBDEFLATE: std::cell::RefCell<libdeflater::Decompressor> =
+        std::cell::RefCell::new(libdeflater::Decompressor::new());
+}
+
+/// Decompresses a gzip file of one or more members.
+///
+/// The fast path decompresses the whole file in one call with libdeflate (about 1.35x zlib-rs
+/// here; see docs/benchmarks.md) into a buffer sized by the gzip trailer's ISIZE. libdeflate
+/// checks the CRC-32 and ISIZE of the first member only and does not say where that member ended,
+/// so the result is kept only when the file's last 8 bytes are that same trailer, which is what a
+/// single-member file (every CloudTrail file) ends with. Anything else (several members, ISIZE
+/// wrapped past 4 GiB, a corrupt or truncated stream, a size above the limit) goes through
+/// flate2's streaming decoder, which reads every member and keeps what came before an error.
+/// A multi-member file whose last member has exactly the first member's CRC-32 and length is read
+/// as its first member only; such a last member is, byte for byte, almost surely a repeat of the
+/// first.
+fn gunzip(raw: &[u8], max_document_bytes: u64) -> Gunzipped {
+    if let Some(bytes) = gunzip_single_member(raw, max_document_bytes) {
+        return Gunzipped::Whole(bytes);
+    }
+    let mut bytes = Vec::with_capacity(decompressed_size_hint(raw, max_document_bytes));
+    let result = MultiGzDecoder::new(raw)
+        .take(max_document_bytes.saturating_add(1))
+        .read_to_end(&mut bytes);
+    if bytes.len() as u64 > max_document_bytes {
+        return Gunzipped::TooLarge;
+    }
+    match result {
+        Ok(_) => Gunzipped::Whole(bytes),
+        Err(error) => Gunzipped::Partial(bytes, error),
+    }
+}
+
+/// The fast path of [`gunzip`]: `None` when it does not apply or fails.
+fn gunzip_single_member(raw: &[u8], max_document_bytes: u64) -> Option<Vec<u8>> {
+    let trailer: [u8; 8] = raw.get(raw.len().checked_sub(8)?..)?.try_into().ok()?;
+    let crc = u32::from_le_bytes(trailer[..4].try_into().ok()?);
+    let size = u32::from_le_bytes(trailer[4..].try_into().ok()?);
+    // DEFLATE cannot expand more than 1032:1; a larger ISIZE is a lie or wrapped.
+    if u64::from(size) > max_document_bytes || u64::from(size) > (raw.len() as u64) * 1032 {
+        return None;
+    }
+    let mut bytes = vec![0u8; size as usize];
+    let n = LIBDEFLATE
+        .with(|d| d.borrow_mut().gzip_decompress(raw, &mut bytes))
+        .ok()?;
+    (n == bytes.len() && libdeflater::crc32(&bytes) == crc).then_some(bytes)
+}
+
 /// The size gzip records in its trailer (modulo 2^32), capped, to size the output buffer once.
-fn decompressed_size_hint(raw: &[u8]) -> usize {
+fn decompressed_size_hint(raw: &[u8], max_document_bytes: u64) -> usize {
     let Some(trailer) = raw.len().checked_sub(4).map(|at| &raw[at..]) else {
         return 0;
     };
-    let size = u32::from_le_bytes(trailer.try_into().unwrap_or([0; 4])) as usize;
-    size.min(raw.len().saturating_mul(32)).min(1 << 30)
+    let size = u64::from(u32::from_le_bytes(trailer.try_into().unwrap_or([0; 4])));
+    let cap = max_document_bytes.min(raw.len() as u64 * 32).min(1 << 30);
+    usize::try_from(size.min(cap)).unwrap_or(0)
 }
 
 #[cfg(test)]

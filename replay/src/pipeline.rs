@@ -12,7 +12,7 @@ use trailsight_engine::parse::{DocumentFormat, RecordError};
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
-use crate::input::{InputFile, Loaded, Source, load};
+use crate::input::{InputFile, Loaded, SkipReason, Source, load_limited};
 
 /// What one file gave.
 #[derive(Debug)]
@@ -27,6 +27,8 @@ pub struct FileOutcome {
     pub document_bytes: u64,
     /// A read or decompression error (the readable part was still parsed).
     pub load_error: Option<String>,
+    /// Set when the file was not read at all (too large once decompressed).
+    pub skipped: Option<SkipReason>,
     /// The parsed document.
     pub batch: EventBatch,
 }
@@ -56,7 +58,8 @@ enum Step<'f> {
 }
 
 /// Runs every file through `detector`, calling `on_file` after each one is counted with the
-/// records that became known. `threads` is the number of parse threads.
+/// records that became known. `threads` is the number of parse threads; a file larger than
+/// `max_document_bytes` once decompressed is skipped (see [`load_limited`]).
 ///
 /// Files are counted in time order: CloudTrail files by the delivery time in their name, other
 /// files (exports, `lookup-events` output, JSON lines) by their earliest event, which needs them
@@ -65,6 +68,7 @@ pub fn run(
     files: &[InputFile],
     detector: &mut Detector,
     threads: usize,
+    max_document_bytes: u64,
     mut on_file: impl FnMut(&FileOutcome, &mut Vec<InsightRecord>),
 ) {
     let threads = threads.max(1);
@@ -74,7 +78,7 @@ pub fn run(
         .build()
         .expect("a thread pool");
     let options = detector.ingest_options().clone();
-    let steps = order(files, &pool, &options);
+    let steps = order(files, &pool, &options, max_document_bytes);
     let chunk = threads * FILES_PER_THREAD_IN_FLIGHT;
     let (sender, receiver) = mpsc::sync_channel::<Vec<FileOutcome>>(1);
     let (pool, options) = (&pool, &options);
@@ -83,8 +87,12 @@ pub fn run(
         scope.spawn(move || {
             let mut pending: Vec<&InputFile> = Vec::with_capacity(chunk);
             let parse = |pending: &mut Vec<&InputFile>| -> Vec<FileOutcome> {
-                let outcomes =
-                    pool.install(|| pending.par_iter().map(|f| parse_file(f, options)).collect());
+                let outcomes = pool.install(|| {
+                    pending
+                        .par_iter()
+                        .map(|f| parse_file(f, options, max_document_bytes))
+                        .collect()
+                });
                 pending.clear();
                 outcomes
             };
@@ -125,13 +133,14 @@ fn order<'f>(
     files: &'f [InputFile],
     pool: &rayon::ThreadPool,
     options: &IngestOptions,
+    max_document_bytes: u64,
 ) -> Vec<Step<'f>> {
     let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) =
         files.iter().partition(|f| f.delivered.is_some());
     let held: Vec<FileOutcome> = pool.install(|| {
         unstamped
             .par_iter()
-            .map(|f| parse_file(f, options))
+            .map(|f| parse_file(f, options, max_document_bytes))
             .collect()
     });
     let mut keyed: Vec<(Option<Minute>, Source, Step<'f>)> = stamped
@@ -149,14 +158,18 @@ fn order<'f>(
     keyed.into_iter().map(|(_, _, step)| step).collect()
 }
 
-/// Loads and parses one file.
-pub fn parse_file(file: &InputFile, options: &IngestOptions) -> FileOutcome {
+/// Loads and parses one file, unless it is larger than `max_document_bytes` once decompressed.
+pub fn parse_file(
+    file: &InputFile,
+    options: &IngestOptions,
+    max_document_bytes: u64,
+) -> FileOutcome {
     let Loaded {
         bytes,
         stored_bytes,
         error,
-        ..
-    } = load(&file.source);
+        skipped,
+    } = load_limited(&file.source, max_document_bytes);
     let batch = EventBatch::parse(&bytes, options);
     FileOutcome {
         source: file.source.clone(),
@@ -164,6 +177,7 @@ pub fn parse_file(file: &InputFile, options: &IngestOptions) -> FileOutcome {
         stored_bytes,
         document_bytes: bytes.len() as u64,
         load_error: error,
+        skipped,
         batch,
     }
 }
@@ -182,4 +196,65 @@ impl Stopwatch {
     pub fn seconds(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
     }
+}
+
+/// What [`parse_only`] read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParseOnlyCounts {
+    /// Files read (skipped ones not included).
+    pub files: u64,
+    /// Bytes read from storage.
+    pub stored_bytes: u64,
+    /// Bytes of decompressed documents.
+    pub document_bytes: u64,
+    /// Items reported by the parser: events, Insights and aggregated records, and bad records.
+    pub records: u64,
+    /// Of these, events.
+    pub events: u64,
+}
+
+impl ParseOnlyCounts {
+    fn add(mut self, other: ParseOnlyCounts) -> ParseOnlyCounts {
+        self.files += other.files;
+        self.stored_bytes += other.stored_bytes;
+        self.document_bytes += other.document_bytes;
+        self.records += other.records;
+        self.events += other.events;
+        self
+    }
+}
+
+/// The floor of a run: reads, decompresses and parses every file on `threads` threads, in any
+/// order, and counts what the parser reports, without building batches or counting anything into
+/// a detector. `trailsight detect --parse-only` prints it, to compare a run with the cost of
+/// just reading its input.
+pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) -> ParseOnlyCounts {
+    use trailsight_engine::parse::{ParsedItem, parse_document};
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .thread_name(|i| format!("trailsight-parse-{i}"))
+        .build()
+        .expect("a thread pool");
+    pool.install(|| {
+        files
+            .par_iter()
+            .map(|file| {
+                let loaded = load_limited(&file.source, max_document_bytes);
+                if loaded.skipped.is_some() {
+                    return ParseOnlyCounts::default();
+                }
+                let mut counts = ParseOnlyCounts {
+                    files: 1,
+                    stored_bytes: loaded.stored_bytes,
+                    document_bytes: loaded.bytes.len() as u64,
+                    ..ParseOnlyCounts::default()
+                };
+                parse_document(&loaded.bytes, &mut |item| {
+                    counts.records += 1;
+                    counts.events += u64::from(matches!(item, ParsedItem::Event { .. }));
+                });
+                counts
+            })
+            .reduce(ParseOnlyCounts::default, ParseOnlyCounts::add)
+    })
 }

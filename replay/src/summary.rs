@@ -121,6 +121,11 @@ impl Summary {
     /// Adds one file's outcome.
     pub fn add_file(&mut self, outcome: &FileOutcome) {
         let batch = &outcome.batch;
+        if let Some(reason) = outcome.skipped {
+            *self.files.skipped.entry(reason).or_insert(0) += 1;
+            self.files.stored_bytes += outcome.stored_bytes;
+            return;
+        }
         let nothing_read = outcome.load_error.is_some() && outcome.document_bytes == 0;
         if nothing_read {
             self.files.unreadable += 1;
@@ -184,6 +189,12 @@ impl Summary {
     /// Whether anything was bad or dropped: what `--strict` fails on.
     pub fn has_problems(&self) -> bool {
         self.files.unreadable
+            + self
+                .files
+                .skipped
+                .get(&SkipReason::TooLarge)
+                .copied()
+                .unwrap_or(0)
             + self.files.partly_read
             + self.records.bad
             + self.detector.too_late

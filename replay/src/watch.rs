@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
 use crate::detect::DetectorArgs;
-use crate::input::{Source, discover, load};
+use crate::input::{Source, discover, load_limited};
 use crate::output::{write_json_lines, write_s3_layout};
 
 /// Arguments of `trailsight watch`.
@@ -160,7 +160,17 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
             seconds(args.poll_seconds),
         );
         let stop = Arc::clone(&stop);
-        thread::spawn(move || watch_directory(&dir, seen, poll, &options, &sender, &stop));
+        let max_document_bytes = args.detector.max_document_bytes();
+        thread::spawn(move || {
+            watch_directory(
+                &dir,
+                seen,
+                (poll, max_document_bytes),
+                &options,
+                &sender,
+                &stop,
+            )
+        });
     } else {
         // Reads block; the thread is left behind when the main loop stops.
         thread::spawn(move || read_lines(&options, &sender));
@@ -286,11 +296,12 @@ fn decode_line(text: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
     Ok(json.into())
 }
 
-/// Polls `dir` for files not seen yet; each is parsed and sent once, in delivery order.
+/// Polls `dir` for files not seen yet; each is parsed and sent once, in delivery order. A file
+/// larger than `max_document_bytes` once decompressed is reported and sent empty.
 fn watch_directory(
     dir: &Path,
     mut seen: BTreeSet<String>,
-    poll: Duration,
+    (poll, max_document_bytes): (Duration, u64),
     options: &IngestOptions,
     sender: &SyncSender<Unit>,
     stop: &AtomicBool,
@@ -314,7 +325,7 @@ fn watch_directory(
             if seen.contains(&name) || !settled {
                 continue;
             }
-            let loaded = load(&file.source);
+            let loaded = load_limited(&file.source, max_document_bytes);
             if let Some(error) = &loaded.error {
                 eprintln!("trailsight: error: {name}: {error}");
             }

@@ -355,3 +355,53 @@ fn binary_garbage_gzip_bombs_and_empty_files() {
         .unwrap();
     assert_eq!(strict.status.code(), Some(2));
 }
+
+#[test]
+fn documents_over_the_size_cap_are_skipped_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    fs::create_dir(&trail).unwrap();
+    // 8 MiB of spaces in 8 KB of gzip: over a 1 MiB cap. libdeflate's path would size its buffer
+    // from the trailer, so the trailer lies too (1 KiB) and the streaming path must stop it.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(&vec![b' '; 8 << 20]).unwrap();
+    let mut bomb = bomb.finish().unwrap();
+    fs::write(trail.join("bomb.json.gz"), &bomb).unwrap();
+    let at = bomb.len() - 4;
+    bomb[at..].copy_from_slice(&1024u32.to_le_bytes());
+    fs::write(trail.join("lying-bomb.json.gz"), &bomb).unwrap();
+    // A plain file over the cap is not read either.
+    fs::write(trail.join("big.json"), vec![b' '; (1 << 20) + 1]).unwrap();
+    let small = json!({"Records": [record("2024-03-04T10:00:00Z", "CreateUser", 1)]}).to_string();
+    fs::write(trail.join("good.json"), &small).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(small.as_bytes()).unwrap();
+    fs::write(trail.join("good2.json.gz"), gz.finish().unwrap()).unwrap();
+
+    let args = ["--max-document-mib", "1", trail.to_str().unwrap()];
+    let (output, s) = detect(dir.path(), &args);
+    assert!(output.status.success());
+    assert_eq!(s["files"]["skipped"]["too-large"], 3, "{s}");
+    assert_eq!(s["files"]["read"], 2, "{s}");
+    assert_eq!(s["files"]["unreadable"], 0, "{s}");
+    // The same event twice: one counted, one duplicate.
+    assert_eq!(s["detector"]["counted"], 1, "{s}");
+    let err = stderr(&output);
+    for name in ["bomb.json.gz", "lying-bomb.json.gz", "big.json"] {
+        assert!(
+            err.contains(&format!(
+                "{name}: document larger than --max-document-mib 1 once decompressed; skipped"
+            )),
+            "{name}: {err}"
+        );
+    }
+    let strict = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+        .args(["detect", "-q", "--strict"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(strict.status.code(), Some(2));
+    // Under the default cap (1,024 MiB) the same files are read.
+    let (_, s) = detect(dir.path(), &[trail.to_str().unwrap()]);
+    assert_eq!(s["files"]["skipped"].get("too-large"), None, "{s}");
+}

@@ -12,6 +12,7 @@ use std::fmt;
 use crate::event::Event;
 use crate::time::TimeError;
 
+mod fast;
 mod lenient;
 mod record;
 mod walk;
@@ -208,7 +209,19 @@ pub fn parse_document(
     on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>),
 ) -> DocumentSummary {
     DocumentSummary {
-        format: walk::run(bytes, on_item),
+        format: walk::run(bytes, on_item, true),
+    }
+}
+
+/// [`parse_document`] without its fast path for plain records: every value goes through the
+/// serde_json path that defines the behaviour. It reports exactly the same items, more slowly;
+/// it exists so tests and fuzzing can check that.
+pub fn parse_document_reference(
+    bytes: &[u8],
+    on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>),
+) -> DocumentSummary {
+    DocumentSummary {
+        format: walk::run(bytes, on_item, false),
     }
 }
 

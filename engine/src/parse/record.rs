@@ -21,10 +21,10 @@ const BOOL_LIKE: &str = "boolean or \"true\"/\"false\"";
 /// The `userIdentity` fields attribution uses.
 #[derive(Debug, Default)]
 pub(crate) struct Identity<'a> {
-    identity_type: LStr<'a>,
-    arn: LStr<'a>,
-    account_id: LStr<'a>,
-    invoked_by: LStr<'a>,
+    pub(super) identity_type: LStr<'a>,
+    pub(super) arn: LStr<'a>,
+    pub(super) account_id: LStr<'a>,
+    pub(super) invoked_by: LStr<'a>,
 }
 
 enum IdentityKey {
@@ -70,23 +70,23 @@ impl<'de> Accept<'de> for Identity<'de> {
 pub(crate) struct Record<'a> {
     /// Whether any key of a CloudTrail record was seen, to tell records from other objects.
     pub(crate) any_key: bool,
-    event_time: LStr<'a>,
+    pub(super) event_time: LStr<'a>,
     /// Logstash-reshaped exports replace `eventTime` with `@timestamp`.
-    at_timestamp: LStr<'a>,
-    event_source: LStr<'a>,
-    event_name: LStr<'a>,
-    aws_region: LStr<'a>,
-    event_id: LStr<'a>,
-    recipient_account_id: LStr<'a>,
-    event_type: LStr<'a>,
-    event_category: LStr<'a>,
-    management_event: Lenient<bool>,
+    pub(super) at_timestamp: LStr<'a>,
+    pub(super) event_source: LStr<'a>,
+    pub(super) event_name: LStr<'a>,
+    pub(super) aws_region: LStr<'a>,
+    pub(super) event_id: LStr<'a>,
+    pub(super) recipient_account_id: LStr<'a>,
+    pub(super) event_type: LStr<'a>,
+    pub(super) event_category: LStr<'a>,
+    pub(super) management_event: Lenient<bool>,
     pub(crate) read_only: Lenient<bool>,
-    error_code: LStr<'a>,
-    user_agent: LStr<'a>,
-    source_ip_address: LStr<'a>,
-    user_identity: Lenient<Identity<'a>>,
-    insight_details: Lenient<()>,
+    pub(super) error_code: LStr<'a>,
+    pub(super) user_agent: LStr<'a>,
+    pub(super) source_ip_address: LStr<'a>,
+    pub(super) user_identity: Lenient<Identity<'a>>,
+    pub(super) insight_details: Lenient<()>,
 }
 
 /// Every key any top-level object, array element or record may carry that the parser reads.

@@ -20,8 +20,15 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// the next record of an array starts.
 const RESYNC_KEY: &[u8] = b"\"eventVersion\"";
 
-pub(crate) fn run(bytes: &[u8], on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>)) -> DocumentFormat {
+/// Walks a document. `fast`: read plain records of arrays with [`super::fast`] (the serde path
+/// still decides everything the fast path gives up on).
+pub(crate) fn run(
+    bytes: &[u8],
+    on_item: &mut dyn for<'x> FnMut(ParsedItem<'x>),
+    fast: bool,
+) -> DocumentFormat {
     let mut walker = Walker {
+        fast,
         bytes,
         // One validation pass up front lets every value be parsed as `str`, and lets record
         // texts be sliced out without validating each one; only documents with invalid UTF-8 pay
@@ -91,6 +98,8 @@ enum FailKind {
 }
 
 struct Walker<'a, 'f> {
+    /// Whether array elements try the fast path first.
+    fast: bool,
     bytes: &'a [u8],
     text: Option<&'a str>,
     on_item: &'f mut dyn for<'x> FnMut(ParsedItem<'x>),
@@ -346,7 +355,21 @@ impl<'a> Walker<'a, '_> {
             Some(_) => {}
         }
         loop {
-            match self.parse_at::<Element<'a>>(at) {
+            let fast = match self.text {
+                Some(text) if self.fast => super::fast::record(text, at),
+                _ => None,
+            };
+            let parsed = match fast {
+                Some((record, end)) => Ok((
+                    Element {
+                        record,
+                        ..Element::default()
+                    },
+                    end,
+                )),
+                None => self.parse_at::<Element<'a>>(at),
+            };
+            match parsed {
                 Ok((mut element, end)) => {
                     match self.value_text(at, end) {
                         Some(text) => {

@@ -127,6 +127,7 @@ pub fn run_trail(
     paths: &[PathBuf],
     detector: &mut Detector,
     threads: usize,
+    max_document_bytes: u64,
     max_errors_per_file: usize,
     quiet: bool,
     err: &mut impl Write,
@@ -146,6 +147,7 @@ pub fn run_trail(
         &discovery.files,
         detector,
         threads,
+        max_document_bytes,
         |outcome, new_records| {
             summary.add_file(outcome);
             overview.add_file(outcome);
@@ -205,6 +207,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         &args.trail,
         &mut detector,
         threads,
+        args.detector.max_document_bytes(),
         args.max_errors_per_file,
         args.quiet,
         &mut err,

@@ -669,7 +669,7 @@ pub(crate) static APIS: &[Api] = &[
         .response(Response::CreateKeyPair),
     // SSM: the agent on every instance checks in every few minutes, around the clock.
     // The SSM Agent reports its instance every five minutes; associations report on a timer too.
-    write(&SSM, "UpdateInstanceInformation", 2.0, 0.0)
+    write(&SSM, "UpdateInstanceInformation", 1.6, 0.0)
         .by(&[(SsmAgent, 1)])
         .errors(&[err("ThrottlingException", "Rate exceeded", 0.001)])
         .params(Params::SsmAgent)
