@@ -2,22 +2,25 @@
 //! one account and region) is unusual. `docs/algorithm.md` explains the reasoning; in short:
 //!
 //! - For each window length `w` of [`SCALES_MINUTES`] (1, 5, 15 and 60 minutes), the series'
-//!   **normal ceiling** `N_w` is the larger of
-//!   - the second-largest of the seven daily maxima of `w`-minute sums over the seven UTC days
-//!     before the decided minute's day (a peak seen on at least two of the last seven days is
-//!     normal: daily rhythms, crons, deploy batches), and
-//!   - the largest `w`-minute sum within ±2 hours of the same time one week earlier (weekly
-//!     rhythms: the Monday-morning job).
-//! - A window of `x` events ending at minute `t` is **unusual** when `x > margin × N_w` and
-//!   `x >= k_w`, where `k_w` is the larger of the configured minimum count and the smallest
-//!   count whose probability under a Poisson law with the baseline's mean rate (floored at one
-//!   event a day) is below the significance level. `margin` and the significance level come
-//!   from the sensitivity.
+//!   **normal ceiling** `N_w` is the largest of
+//!   - the largest `w`-minute sum of the seven UTC days before the decided minute's day, leaving
+//!     out windows that overlap the series' own insights,
+//!   - the second-largest level of those days, insights included (each day gives its largest
+//!     sum and its largest sum two hours apart from that one): a level reached twice is normal,
+//!   - the largest `w`-minute sum within ±2 hours of the same time one week earlier.
+//! - A window of `x` events ending at minute `t` is **unusual** when
+//!   `x > mean_w + margin × (N_w − mean_w)` and `x >= k_w`, where `k_w` is the larger of the
+//!   configured minimum count and the smallest count whose probability under a Poisson law with
+//!   the baseline's mean rate (floored at one event a day) is below the significance level.
+//!   `margin` and the significance level come from the sensitivity.
+//! - A call-rate series is **silent** when a window is empty whose **normal floor** (its smallest
+//!   sum of the seven days, outside insights or on two days) makes emptiness improbable:
+//!   `e^-floor < alpha`.
 //! - The insight **starts** at the first minute of that window whose count exceeds the window's
-//!   per-minute share of the threshold, `margin × N_w / w`.
+//!   per-minute share of the threshold (a silence: at the window's first minute).
 //! - It **ends** at the first minute after the last minute whose count exceeded `N_w / w`, once
 //!   the configured number of quiet minutes has passed and the trailing `w`-minute sum is back at
-//!   or below `N_w`.
+//!   or below `N_w`; a silence ends at its first minute with an event.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, Poisson};
@@ -48,6 +51,7 @@ pub fn significance(sensitivity: f64) -> f64 {
 }
 
 /// The thresholds of one series for the minutes of one UTC day, from the seven days before it.
+/// The weekly part of the ceiling depends on the minute and is added by [`evaluate_trigger`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DayThresholds {
     /// Per scale, the largest window sum of the seven days, outside the series' own insights.
