@@ -1345,6 +1345,7 @@ impl Series {
                             self.window_floor,
                             &thresholds,
                             margin,
+                            ctx.end_quiet_minutes,
                         ) {
                             self.start_insight(key, t, trigger, ctx, stats, out);
                         }

@@ -17,7 +17,9 @@
 //!   sum of the seven days, outside insights or on two days) makes emptiness improbable:
 //!   `e^-floor < alpha`.
 //! - The insight **starts** at the first minute of that window whose count exceeds the window's
-//!   per-minute share of the threshold (a silence: at the window's first minute).
+//!   per-minute share of the threshold, reaching back over the unusual minutes (above `N_w / w`)
+//!   that lead into it across gaps shorter than the end rule's quiet minutes (a silence: at the
+//!   window's first minute).
 //! - It **ends** at the first minute after the last minute whose count exceeded `N_w / w`, once
 //!   the configured number of quiet minutes has passed and the trailing `w`-minute sum is back at
 //!   or below `N_w`; a silence ends at its first minute with an event.
@@ -212,13 +214,16 @@ impl Trigger {
 }
 
 /// Whether a window ending at `t` is unusual, trying the shortest window first. Windows start no
-/// earlier than `window_floor` (the end of the previous insight on the series).
+/// earlier than `window_floor` (the end of the previous insight on the series). The start reaches
+/// back from the first minute above the threshold's share over the unusual minutes that lead
+/// into it, across gaps shorter than `quiet_minutes` (the gaps the end rule tolerates).
 pub fn evaluate_trigger(
     counts: &MinuteCounts,
     t: Minute,
     window_floor: Minute,
     thresholds: &DayThresholds,
     margin: f64,
+    quiet_minutes: i64,
 ) -> Option<Trigger> {
     for (scale, &w) in SCALES_MINUTES.iter().enumerate() {
         let from = t.plus(1 - w).max(window_floor);
@@ -238,7 +243,19 @@ pub fn evaluate_trigger(
         let start_above = threshold / w as f64;
         let unusual_above = normal_ceiling as f64 / w as f64;
         // Both exist: the window's mean exceeds `start_above`, so one of its minutes does too.
-        let start = minutes(from, t).find(|&m| f64::from(counts.get(m)) > start_above)?;
+        let above = minutes(from, t).find(|&m| f64::from(counts.get(m)) > start_above)?;
+        let mut start = above;
+        let mut gap = 0;
+        for m in minutes(from, above.plus(-1)).rev() {
+            if f64::from(counts.get(m)) > unusual_above {
+                (start, gap) = (m, 0);
+            } else {
+                gap += 1;
+                if gap >= quiet_minutes {
+                    break;
+                }
+            }
+        }
         let last_unusual = minutes(start, t)
             .rev()
             .find(|&m| f64::from(counts.get(m)) > unusual_above)?;
@@ -348,11 +365,11 @@ mod tests {
         // One call at a time is normal; the threshold is 1 + 1.5 x (1 - mean), about 2.5.
         assert_eq!(thresholds.daily_ceiling, [1, 1, 1, 1]);
         assert_eq!(
-            evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5)),
+            evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5), 5),
             None
         );
         let trigger =
-            evaluate_trigger(&counts, s.plus(4), Minute(0), &thresholds, margin(0.5)).unwrap();
+            evaluate_trigger(&counts, s.plus(4), Minute(0), &thresholds, margin(0.5), 5).unwrap();
         assert_eq!(
             (trigger.start, trigger.scale_minutes, trigger.events),
             (s, 5, 3)
@@ -376,12 +393,12 @@ mod tests {
         let t = today.first_minute().plus(900);
         counts.add(t, 45);
         assert_eq!(
-            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)),
+            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5), 5),
             None
         );
         counts.add(t.plus(1), 150);
         let trigger =
-            evaluate_trigger(&counts, t.plus(1), Minute(0), &thresholds, margin(0.5)).unwrap();
+            evaluate_trigger(&counts, t.plus(1), Minute(0), &thresholds, margin(0.5), 5).unwrap();
         assert_eq!((trigger.start, trigger.scale_minutes), (t.plus(1), 1));
     }
 
@@ -399,7 +416,7 @@ mod tests {
         let t = last_week.plus(7 * 1440 + 45);
         counts.add(t, 30);
         assert_eq!(
-            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)),
+            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5), 5),
             None
         );
     }
@@ -412,9 +429,9 @@ mod tests {
         let t = today.first_minute().plus(60);
         counts.add(t.plus(-3), 2);
         counts.add(t, 1);
-        assert!(evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)).is_some());
+        assert!(evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5), 5).is_some());
         assert_eq!(
-            evaluate_trigger(&counts, t, t.plus(-2), &thresholds, margin(0.5)),
+            evaluate_trigger(&counts, t, t.plus(-2), &thresholds, margin(0.5), 5),
             None
         );
     }

@@ -355,9 +355,18 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
                 if x as f64 <= threshold {
                     continue;
                 }
-                let start = (lo..=t)
+                let above = (lo..=t)
                     .find(|&s| at(s) as f64 > threshold / w as f64)
                     .unwrap();
+                // Back over unusual minutes, across gaps shorter than the quiet minutes.
+                let mut start = above;
+                for s in (lo..above).rev() {
+                    if at(s) as f64 > normal as f64 / w as f64 {
+                        start = s;
+                    } else if start - s >= q {
+                        break;
+                    }
+                }
                 let last_unusual = (start..=t)
                     .rev()
                     .find(|&s| at(s) as f64 > normal as f64 / w as f64)
