@@ -140,7 +140,7 @@ fn cloudwatch_logs_base64_gzip_lines() {
     assert_eq!(sorted_lines(&output.stdout), golden());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("<stdin> line 2281: neither JSON nor base64"),
+        stderr.contains("<stdin> line 2220: neither JSON nor base64"),
         "{stderr}"
     );
 }
@@ -312,7 +312,7 @@ fn crash_without_a_final_checkpoint_repeats_records_but_loses_nothing() {
 fn a_damaged_checkpoint_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("bad.checkpoint");
-    fs::write(&checkpoint, b"{\"format\":\"trailsight-watch-checkpoint\",\"version\":1,\"processed_files\":[],\"lines\":0}\nTRLSIGHT\x01\x00\x00\x00garbage").unwrap();
+    fs::write(&checkpoint, b"{\"format\":\"trailsight-watch-checkpoint\",\"version\":1,\"processed_files\":[],\"lines\":0}\nTRLSIGHT\x02\x00\x00\x00garbage").unwrap();
     let output = with_stdin(watch(&["--checkpoint", checkpoint.to_str().unwrap()]), b"");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
