@@ -28,6 +28,13 @@ for path in sorted((root / "corpus").rglob("*")):
     for item in items if isinstance(items, list) else []:
         records.append(json.dumps(item, separators=(",", ":")).encode())
 
+# Insights records for the reference reader: the public samples and trailsight's own goldens.
+insights = [r for r in records if b"AwsCloudTrailInsight" in r]
+for path in sorted((root / "golden").glob("*.jsonl")):
+    insights += [line for line in path.read_bytes().splitlines() if line.strip()][:40]
+for data in insights:
+    write("reference_insights", data)
+write("reference_insights", b"\n".join(insights[:6]))
 records = records[::7][:150]  # a spread of records, enough for seeds
 one = records[0].decode()
 documents += [
@@ -43,5 +50,5 @@ for data in documents:
 for target in ["records_element", "lookup_events", "eventbridge", "cloudwatch_logs", "fast_path"]:
     for data in records:
         write(target, data)
-print(f"seeded {len(documents)} documents and {len(records)} records")
+print(f"seeded {len(documents)} documents, {len(records)} records and {len(insights)} Insights records")
 PY
