@@ -8,6 +8,8 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+
+use crate::simulate::{AnomalyKind, Label, Simulation};
 use trailsight_engine::time::{Minute, Timestamp};
 use trailsight_engine::{InsightRecord, InsightState, InsightType};
 
@@ -18,7 +20,12 @@ pub const LATE_MINUTES: i64 = 15;
 /// Days a simulated trail runs before insights can start: the baseline's length.
 pub const BASELINE_DAYS: f64 = 7.0;
 /// Anomaly kinds whose onset must be within [`BURST_ONSET_MINUTES`].
-pub const BURST_KINDS: &[&str] = &["rare_burst", "write_surge", "error_storm", "new_principal"];
+pub const BURST_KINDS: &[AnomalyKind] = &[
+    AnomalyKind::RareBurst,
+    AnomalyKind::WriteSurge,
+    AnomalyKind::ErrorStorm,
+    AnomalyKind::NewPrincipal,
+];
 /// The onset target for bursts, in minutes.
 pub const BURST_ONSET_MINUTES: i64 = 5;
 
@@ -29,46 +36,6 @@ pub struct LabelsFile {
     pub simulation: Option<Simulation>,
     /// The anomalies and negative controls.
     pub labels: Vec<Label>,
-}
-
-/// The simulation's arguments that the scoring needs.
-#[derive(Debug, Deserialize)]
-pub struct Simulation {
-    /// Length of the run in days.
-    pub days: f64,
-    /// Account ids.
-    pub accounts: Vec<String>,
-    /// Regions.
-    pub regions: Vec<String>,
-}
-
-/// One labelled anomaly or negative control.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Label {
-    /// Its id.
-    pub id: String,
-    /// Its kind, e.g. `rare_burst`.
-    pub kind: String,
-    /// Account.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// The API's `eventSource`.
-    pub event_source: String,
-    /// The API's `eventName`.
-    pub event_name: String,
-    /// The insight type it should raise.
-    pub insight_type: InsightType,
-    /// The error code of an error storm.
-    pub error_code: Option<String>,
-    /// First minute.
-    pub start: String,
-    /// End, exclusive.
-    pub end: String,
-    /// Whether an insight on it is a false alarm.
-    #[serde(default)]
-    pub negative_control: bool,
 }
 
 /// Reads a labels file.
@@ -286,7 +253,7 @@ pub fn score(records: &[InsightRecord], labels: &LabelsFile) -> anyhow::Result<L
             candidates
                 .filter(|(_, d)| d.insight_type == label.insight_type)
                 .filter(|(_, d)| label.error_code.is_none() || d.error_code == label.error_code)
-                .filter(|(_, d)| label.kind != "drop_to_zero" || d.below_baseline)
+                .filter(|(_, d)| label.kind != AnomalyKind::DropToZero || d.below_baseline)
                 .min_by_key(|(_, d)| (d.start.minutes_since(from).abs(), d.shared_event_id.clone()))
                 .map(|(i, _)| i)
         };
@@ -310,7 +277,7 @@ pub fn score(records: &[InsightRecord], labels: &LabelsFile) -> anyhow::Result<L
         }
         rows.push(LabelRow {
             id: label.id.clone(),
-            kind: label.kind.clone(),
+            kind: label.kind.as_str().to_string(),
             negative_control: label.negative_control,
             shared_event_id: hit.map(|i| detected[i].shared_event_id.clone()),
             onset_minutes: onset,
@@ -372,7 +339,7 @@ pub fn score(records: &[InsightRecord], labels: &LabelsFile) -> anyhow::Result<L
         .map(|d| false_positives.len() as f64 / d);
     let burst_onset_max = by_kind
         .iter()
-        .filter(|(kind, _)| BURST_KINDS.contains(&kind.as_str()))
+        .filter(|(kind, _)| BURST_KINDS.iter().any(|k| k.as_str() == kind.as_str()))
         .filter_map(|(_, k)| k.onset_minutes.as_ref().map(|d| d.max))
         .max();
     let recall = if anomalies == 0 {
@@ -485,6 +452,13 @@ impl LabelScore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_are_the_labels_file_names() {
+        for kind in AnomalyKind::ALL {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+    }
 
     #[test]
     fn percentiles_by_nearest_rank() {

@@ -95,7 +95,7 @@ use anyhow::{Context as _, Result, bail, ensure};
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use trailsight_engine::time::Timestamp;
 
 use ids::Stream;
@@ -141,7 +141,7 @@ fn parse_start(text: &str) -> Result<Timestamp, String> {
 }
 
 /// The kind of an injected anomaly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AnomalyKind {
     /// A few calls to a write API that is almost never called.
@@ -179,19 +179,27 @@ impl AnomalyKind {
     pub fn is_control(self) -> bool {
         matches!(self, AnomalyKind::ReadOnlyBurst | AnomalyKind::NormalPeak)
     }
+
+    /// Its name in `labels.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnomalyKind::RareBurst => "rare_burst",
+            AnomalyKind::WriteSurge => "write_surge",
+            AnomalyKind::ErrorStorm => "error_storm",
+            AnomalyKind::SustainedIncrease => "sustained_increase",
+            AnomalyKind::NewPrincipal => "new_principal",
+            AnomalyKind::DropToZero => "drop_to_zero",
+            AnomalyKind::ReadOnlyBurst => "read_only_burst",
+            AnomalyKind::NormalPeak => "normal_peak",
+        }
+    }
 }
 
-/// The CloudTrail Insights type an anomaly should raise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum InsightType {
-    /// Unusual volume of write calls to one API.
-    ApiCallRateInsight,
-    /// Unusual volume of one error code on one API.
-    ApiErrorRateInsight,
-}
+/// The CloudTrail Insights type an anomaly should raise: the engine's own.
+pub use trailsight_engine::InsightType;
 
-/// One injected anomaly, as written to `labels.json`.
-#[derive(Clone, Debug, Serialize)]
+/// One injected anomaly, as written to `labels.json` (and read back by `replay --labels`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Label {
     /// `<account>-<region>-<n>`, numbered by start time within the account-region.
@@ -231,7 +239,7 @@ pub struct LabelsFile<'a> {
 }
 
 /// The arguments of a simulation, as recorded in `labels.json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Simulation {
     /// `--seed`.
     pub seed: u64,
