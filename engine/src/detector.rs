@@ -21,7 +21,8 @@ use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
 use crate::config::{
     ConfigError, DetectorConfig, MAX_STRING_BYTES, SeriesIdentity, SeriesSettings,
 };
-use crate::event::{Event, EventCategory, EventIdKey, NULL_VALUE};
+use crate::dedup::{Dedup, SEAL_LAG_MINUTES};
+use crate::event::{Event, EventCategory, NULL_VALUE};
 use crate::ingest::{
     Analysed, Classification, EventBatch, IngestOptions, NotAnalysed, NotAnalysedCounts,
 };
@@ -1066,7 +1067,7 @@ impl Partition {
             frontier: BEGINNING,
             series: FxHashMap::default(),
             active: FxHashSet::default(),
-            dedup: Dedup::default(),
+            dedup: Dedup::new(BEGINNING),
             swept_day: BEGINNING.day(),
         }
     }
@@ -1119,6 +1120,7 @@ impl Partition {
         self.frontier = frontier;
         self.dedup
             .expire_before(frontier.plus(-ctx.dedup_horizon_minutes));
+        self.dedup.seal_before(frontier.plus(-SEAL_LAG_MINUTES));
         if frontier.day() > self.swept_day {
             self.swept_day = frontier.day();
             let keep_from = frontier.day().plus(-RETAINED_DAYS);
@@ -1127,87 +1129,6 @@ impl Partition {
                 !series.is_idle()
             });
         }
-    }
-}
-
-/// Event IDs seen, by minute, so they can be forgotten once the minute is behind the horizon.
-/// Written without `seen`, which is rebuilt from `by_minute`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(from = "DedupByMinute", into = "DedupByMinute")]
-struct Dedup {
-    seen: FxHashSet<EventIdKey>,
-    by_minute: BTreeMap<Minute, Vec<EventIdKey>>,
-    /// Minutes before this one were forgotten early, at capacity: their events are too late.
-    floor: Minute,
-}
-
-impl Default for Dedup {
-    fn default() -> Dedup {
-        Dedup {
-            seen: FxHashSet::default(),
-            by_minute: BTreeMap::new(),
-            floor: BEGINNING,
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct DedupByMinute(Minute, BTreeMap<Minute, Vec<EventIdKey>>);
-
-impl From<DedupByMinute> for Dedup {
-    fn from(DedupByMinute(floor, by_minute): DedupByMinute) -> Dedup {
-        let seen = by_minute.values().flatten().copied().collect();
-        Dedup {
-            seen,
-            by_minute,
-            floor,
-        }
-    }
-}
-
-impl From<Dedup> for DedupByMinute {
-    fn from(dedup: Dedup) -> DedupByMinute {
-        DedupByMinute(dedup.floor, dedup.by_minute)
-    }
-}
-
-impl Dedup {
-    /// Whether `id` is new, remembering it; and how many IDs were forgotten to stay within
-    /// `max_ids`: the oldest minutes go first, down to nine tenths of the maximum, and `floor`
-    /// rises past them.
-    fn insert(&mut self, id: EventIdKey, minute: Minute, max_ids: usize) -> (bool, u64) {
-        if !self.seen.insert(id) {
-            return (false, 0);
-        }
-        self.by_minute.entry(minute).or_default().push(id);
-        let mut forgotten = 0;
-        if self.seen.len() > max_ids {
-            while self.seen.len() > max_ids / 10 * 9 {
-                let Some((oldest, ids)) = self.by_minute.pop_first() else {
-                    break;
-                };
-                for id in &ids {
-                    self.seen.remove(id);
-                }
-                forgotten += ids.len() as u64;
-                self.floor = oldest.plus(1);
-            }
-        }
-        (true, forgotten)
-    }
-
-    fn expire_before(&mut self, minute: Minute) {
-        let kept = self.by_minute.split_off(&minute);
-        for id in std::mem::replace(&mut self.by_minute, kept)
-            .into_values()
-            .flatten()
-        {
-            self.seen.remove(&id);
-        }
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.seen.capacity() * 17 + self.by_minute.len() * 64 + self.seen.len() * 16
     }
 }
 

@@ -45,6 +45,7 @@
 
 pub mod attribution;
 pub mod config;
+mod dedup;
 pub mod detector;
 pub mod event;
 pub mod ingest;

@@ -90,7 +90,8 @@ pub struct TargetResult {
     pub detail_values: [FxHashMap<String, u64>; 3],
     /// Copies of an already counted event, not counted again.
     pub duplicates: u64,
-    seen: FxHashSet<EventIdKey>,
+    /// (minute, ID) of the events counted: a copy has its original's `eventTime`.
+    seen: FxHashSet<(Minute, EventIdKey)>,
     detail_order: BTreeMap<(Timestamp, String, u64), Detail>,
 }
 
@@ -526,7 +527,7 @@ fn merge(result: &mut ScanResult, targets: &[Target], scan: FileScan, max_detail
         let target = &targets[hit.target];
         let r = &mut result.targets[hit.target];
         if let Some(id) = hit.event_id
-            && !r.seen.insert(id)
+            && !r.seen.insert((hit.minute, id))
         {
             r.duplicates += 1;
             continue;
