@@ -174,6 +174,13 @@ pub fn load(source: &Source) -> Loaded {
 /// [`SkipReason::TooLarge`] and an error naming the limit; decompression stops as soon as the
 /// limit is passed.
 pub fn load_limited(source: &Source, max_document_bytes: u64) -> Loaded {
+    load_into(source, max_document_bytes, Vec::new())
+}
+
+/// [`load_limited`], decompressing into `spare` (cleared first) so that a thread reading file
+/// after file reuses one buffer: without it each document is a fresh allocation of a few MB,
+/// which the allocator keeps around per thread, and memory grows with the size of the files.
+pub fn load_into(source: &Source, max_document_bytes: u64, spare: Vec<u8>) -> Loaded {
     let raw = match source {
         Source::Path(path) => read_file(path, max_document_bytes),
         Source::Stdin => {
@@ -204,7 +211,7 @@ pub fn load_limited(source: &Source, max_document_bytes: u64) -> Loaded {
             ..Loaded::default()
         };
     }
-    match gunzip(&raw, max_document_bytes) {
+    match gunzip(&raw, max_document_bytes, spare) {
         Gunzipped::Whole(bytes) => Loaded {
             bytes,
             stored_bytes,
@@ -284,11 +291,12 @@ thread_local! {
 /// A multi-member file whose last member has exactly the first member's CRC-32 and length is read
 /// as its first member only; such a last member is, byte for byte, almost surely a repeat of the
 /// first.
-fn gunzip(raw: &[u8], max_document_bytes: u64) -> Gunzipped {
-    if let Some(bytes) = gunzip_single_member(raw, max_document_bytes) {
+fn gunzip(raw: &[u8], max_document_bytes: u64, mut bytes: Vec<u8>) -> Gunzipped {
+    if gunzip_single_member(raw, max_document_bytes, &mut bytes) {
         return Gunzipped::Whole(bytes);
     }
-    let mut bytes = Vec::with_capacity(decompressed_size_hint(raw, max_document_bytes));
+    bytes.clear();
+    bytes.reserve(decompressed_size_hint(raw, max_document_bytes));
     let result = MultiGzDecoder::new(raw)
         .take(max_document_bytes.saturating_add(1))
         .read_to_end(&mut bytes);
@@ -301,8 +309,12 @@ fn gunzip(raw: &[u8], max_document_bytes: u64) -> Gunzipped {
     }
 }
 
-/// The fast path of [`gunzip`]: `None` when it does not apply or fails.
-fn gunzip_single_member(raw: &[u8], max_document_bytes: u64) -> Option<Vec<u8>> {
+/// The fast path of [`gunzip`], into `bytes`: false when it does not apply or fails.
+fn gunzip_single_member(raw: &[u8], max_document_bytes: u64, bytes: &mut Vec<u8>) -> bool {
+    single_member(raw, max_document_bytes, bytes).is_some()
+}
+
+fn single_member(raw: &[u8], max_document_bytes: u64, bytes: &mut Vec<u8>) -> Option<()> {
     let trailer: [u8; 8] = raw.get(raw.len().checked_sub(8)?..)?.try_into().ok()?;
     let crc = u32::from_le_bytes(trailer[..4].try_into().ok()?);
     let size = u32::from_le_bytes(trailer[4..].try_into().ok()?);
@@ -310,11 +322,12 @@ fn gunzip_single_member(raw: &[u8], max_document_bytes: u64) -> Option<Vec<u8>> 
     if u64::from(size) > max_document_bytes || u64::from(size) > (raw.len() as u64) * 1032 {
         return None;
     }
-    let mut bytes = vec![0u8; size as usize];
+    bytes.clear();
+    bytes.resize(size as usize, 0);
     let n = LIBDEFLATE
-        .with(|d| d.borrow_mut().gzip_decompress(raw, &mut bytes))
+        .with(|d| d.borrow_mut().gzip_decompress(raw, bytes))
         .ok()?;
-    (n == bytes.len() && libdeflater::crc32(&bytes) == crc).then_some(bytes)
+    (n == bytes.len() && libdeflater::crc32(bytes) == crc).then_some(())
 }
 
 /// The size gzip records in its trailer (modulo 2^32), capped, to size the output buffer once.

@@ -12,7 +12,7 @@ use trailsight_engine::parse::{DocumentFormat, RecordError};
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
-use crate::input::{InputFile, Loaded, SkipReason, Source, load_limited};
+use crate::input::{InputFile, Loaded, SkipReason, Source, load_into};
 
 /// What one file gave.
 #[derive(Debug)]
@@ -59,7 +59,7 @@ enum Step<'f> {
 
 /// Runs every file through `detector`, calling `on_file` after each one is counted with the
 /// records that became known. `threads` is the number of parse threads; a file larger than
-/// `max_document_bytes` once decompressed is skipped (see [`load_limited`]).
+/// `max_document_bytes` once decompressed is skipped (see [`crate::input::load_limited`]).
 ///
 /// Files are counted in time order: CloudTrail files by the delivery time in their name, other
 /// files (exports, `lookup-events` output, JSON lines) by their earliest event, which needs them
@@ -158,24 +158,38 @@ fn order<'f>(
     keyed.into_iter().map(|(_, _, step)| step).collect()
 }
 
+/// The largest decompressed document a parse thread keeps its buffer for, to reuse on the next
+/// file; a larger one is freed.
+const KEPT_DOCUMENT_BYTES: usize = 64 << 20;
+
+thread_local! {
+    /// The buffer the thread's previous document was decompressed into.
+    static SPARE_DOCUMENT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Loads and parses one file, unless it is larger than `max_document_bytes` once decompressed.
 pub fn parse_file(
     file: &InputFile,
     options: &IngestOptions,
     max_document_bytes: u64,
 ) -> FileOutcome {
+    let spare = SPARE_DOCUMENT.with(|spare| spare.take());
     let Loaded {
         bytes,
         stored_bytes,
         error,
         skipped,
-    } = load_limited(&file.source, max_document_bytes);
+    } = load_into(&file.source, max_document_bytes, spare);
     let batch = EventBatch::parse(&bytes, options);
+    let document_bytes = bytes.len() as u64;
+    if bytes.capacity() <= KEPT_DOCUMENT_BYTES {
+        SPARE_DOCUMENT.with(|spare| spare.replace(bytes));
+    }
     FileOutcome {
         source: file.source.clone(),
         delivered: file.delivered,
         stored_bytes,
-        document_bytes: bytes.len() as u64,
+        document_bytes,
         load_error: error,
         skipped,
         batch,
@@ -239,7 +253,8 @@ pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) 
         files
             .par_iter()
             .map(|file| {
-                let loaded = load_limited(&file.source, max_document_bytes);
+                let spare = SPARE_DOCUMENT.with(|spare| spare.take());
+                let loaded = load_into(&file.source, max_document_bytes, spare);
                 if loaded.skipped.is_some() {
                     return ParseOnlyCounts::default();
                 }
@@ -253,6 +268,9 @@ pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) 
                     counts.records += 1;
                     counts.events += u64::from(matches!(item, ParsedItem::Event { .. }));
                 });
+                if loaded.bytes.capacity() <= KEPT_DOCUMENT_BYTES {
+                    SPARE_DOCUMENT.with(|spare| spare.replace(loaded.bytes));
+                }
                 counts
             })
             .reduce(ParseOnlyCounts::default, ParseOnlyCounts::add)
