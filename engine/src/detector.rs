@@ -31,7 +31,9 @@ use crate::insight::{
     InsightRecord, InsightState, InsightType,
 };
 use crate::intern::{Interner, Sym};
-use crate::model::{self, BASELINE_DAYS, DayThresholds, Direction, Trigger};
+use crate::model::{
+    self, BASELINE_DAYS, DayLevels, DayThresholds, Direction, LEVEL_MEMORY_DAYS, Trigger,
+};
 use crate::snapshot::{self, SnapshotError, sorted_map, sorted_set};
 use crate::time::{Day, MINUTES_PER_DAY, Minute, Timestamp};
 use crate::window::{MAX_SCALE_MINUTES, MinuteCounts};
@@ -1124,8 +1126,12 @@ impl Partition {
         if frontier.day() > self.swept_day {
             self.swept_day = frontier.day();
             let keep_from = frontier.day().plus(-RETAINED_DAYS);
+            // No event reaches these days any more: the dedup horizon is at most seven days.
+            let final_through = frontier.day().plus(-(BASELINE_DAYS + 1));
+            let forget_levels_before = frontier.day().plus(-LEVEL_MEMORY_DAYS);
             self.series.retain(|_, series| {
-                series.drop_days_before(keep_from);
+                series.remember_levels_through(final_through);
+                series.drop_days_before(keep_from, forget_levels_before);
                 !series.is_idle()
             });
         }
@@ -1149,6 +1155,9 @@ struct Series {
     /// The series' insights of the retained days, as half-open minute intervals: the model
     /// leaves them out of the normal ceiling and floor.
     insights: Vec<(Minute, Minute)>,
+    /// The levels of days no event can reach any more, kept for [`LEVEL_MEMORY_DAYS`] after the
+    /// days' counts are dropped.
+    older_levels: BTreeMap<Day, DayLevels>,
 }
 
 /// An insight that has started and not yet ended.
@@ -1213,6 +1222,7 @@ impl Series {
             thresholds: None,
             open: None,
             insights: Vec::new(),
+            older_levels: BTreeMap::new(),
         }
     }
 
@@ -1266,7 +1276,6 @@ impl Series {
                             self.window_floor,
                             &thresholds,
                             margin,
-                            ctx.end_quiet_minutes,
                         ) {
                             self.start_insight(key, t, trigger, ctx, stats, out);
                         }
@@ -1293,6 +1302,7 @@ impl Series {
                     self.settings.sensitivity,
                     self.settings.min_count,
                     &insights,
+                    &self.older_levels,
                 );
                 self.thresholds = Some((day, thresholds));
                 thresholds
@@ -1485,10 +1495,29 @@ impl Series {
         }
     }
 
-    fn drop_days_before(&mut self, day: Day) {
+    /// Remembers the levels of the days up to `last` that have counts, or follow a day that has
+    /// (its windows reach back into it), and are not remembered yet. Called before
+    /// [`Series::drop_days_before`], so a day's previous day is still there.
+    fn remember_levels_through(&mut self, last: Day) {
+        let days: Vec<Day> = self
+            .counts
+            .days()
+            .flat_map(|d| [d, d.plus(1)])
+            .filter(|&d| d <= last && !self.older_levels.contains_key(&d))
+            .collect();
+        for day in days {
+            let levels = DayLevels::from(self.counts.window_extremes(day, &[]));
+            if !levels.is_empty() {
+                self.older_levels.insert(day, levels);
+            }
+        }
+    }
+
+    fn drop_days_before(&mut self, day: Day, forget_levels_before: Day) {
         self.counts.drop_before(day);
         self.insights.retain(|&(_, end)| end > day.first_minute());
         self.day_values = self.day_values.split_off(&day);
+        self.older_levels = self.older_levels.split_off(&forget_levels_before);
     }
 
     fn is_idle(&self) -> bool {
@@ -1496,6 +1525,7 @@ impl Series {
             && self.recent.is_empty()
             && self.open.is_none()
             && self.day_values.is_empty()
+            && self.older_levels.is_empty()
     }
 
     fn heap_bytes(&self) -> usize {
@@ -1511,6 +1541,7 @@ impl Series {
                 .open
                 .as_ref()
                 .map_or(0, |o| o.folded.heap_bytes() + 256)
+            + self.older_levels.len() * (std::mem::size_of::<(Day, DayLevels)>() + 16)
     }
 }
 

@@ -5,8 +5,9 @@
 //!   **normal ceiling** `N_w` is the largest of
 //!   - the largest `w`-minute sum of the seven UTC days before the decided minute's day, leaving
 //!     out windows that overlap the series' own insights,
-//!   - the second-largest level of those days, insights included (each day gives its largest
-//!     sum and its largest sum two hours apart from that one): a level reached twice is normal,
+//!   - the second-largest level of the fourteen days before it, insights included (each day
+//!     gives its largest sum and its largest sum two hours apart from that one): a level reached
+//!     twice is normal,
 //!   - the largest `w`-minute sum within ±2 hours of the same time one week earlier.
 //! - A window of `x` events ending at minute `t` is **unusual** when
 //!   `x > mean_w + margin × (N_w − mean_w)` and `x >= k_w`, where `k_w` is the larger of the
@@ -16,22 +17,54 @@
 //! - A call-rate series is **silent** when a window is empty whose **normal floor** (its smallest
 //!   sum of the seven days, outside insights or on two days) makes emptiness improbable:
 //!   `e^-floor < alpha`.
-//! - The insight **starts** at the first minute of that window whose count exceeds the window's
-//!   per-minute share of the threshold, reaching back over the unusual minutes (above `N_w / w`)
-//!   that lead into it across gaps shorter than the end rule's quiet minutes (a silence: at the
-//!   window's first minute).
+//! - The insight **starts** at the change point before the first minute of that window whose
+//!   count exceeds the window's per-minute share of the threshold: the latest minute, up to the
+//!   longest window's length before, from which a Poisson CUSUM between the baseline's rate and
+//!   the window's is largest ([`burst_start`]; a silence: at the window's first minute).
 //! - It **ends** at the first minute after the last minute whose count exceeded `N_w / w`, once
 //!   the configured number of quiet minutes has passed and the trailing `w`-minute sum is back at
 //!   or below `N_w`; a silence ends at its first minute with an event.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, Poisson};
 
 use crate::time::{Day, Minute};
-use crate::window::{MinuteCounts, SCALE_COUNT, SCALES_MINUTES};
+use crate::window::{MAX_SCALE_MINUTES, MinuteCounts, SCALE_COUNT, SCALES_MINUTES, WindowExtremes};
 
 /// Days of history the normal ceiling and the baseline cover.
 pub const BASELINE_DAYS: i64 = 7;
+
+/// Days of history whose levels count toward the recurrence rule: a level reached twice in two
+/// weeks is the series' habit (a stack applied every few days, a fortnightly release).
+pub const LEVEL_MEMORY_DAYS: i64 = 14;
+
+/// A day's largest window sum and its largest sum of a window apart from that one, per scale,
+/// insights included: what the recurrence rule remembers of days older than the baseline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayLevels {
+    /// Per scale, the day's largest window sum.
+    pub max: [u32; SCALE_COUNT],
+    /// Per scale, the largest sum of a window apart from the first one holding `max`.
+    pub second_max: [u32; SCALE_COUNT],
+}
+
+impl From<WindowExtremes> for DayLevels {
+    fn from(e: WindowExtremes) -> DayLevels {
+        DayLevels {
+            max: e.max,
+            second_max: e.second_max,
+        }
+    }
+}
+
+impl DayLevels {
+    /// Whether the day had no event in any window.
+    pub fn is_empty(&self) -> bool {
+        self.max.iter().all(|&m| m == 0)
+    }
+}
 
 /// Half-width of the weekly comparison: windows ending within this many minutes of the same
 /// time one week earlier.
@@ -80,17 +113,21 @@ impl DayThresholds {
 
 /// Computes the thresholds for decisions on `day`. Windows overlapping one of the series' own
 /// insights (`insights`, half-open minute intervals) are left out, so that an anomaly does not
-/// teach the model that the next one is normal.
+/// teach the model that the next one is normal. `older_levels` holds the levels of days older
+/// than the baseline that `counts` may no longer hold (see [`LEVEL_MEMORY_DAYS`]); a day in
+/// neither had no events.
 pub fn day_thresholds(
     counts: &mut MinuteCounts,
     day: Day,
     sensitivity: f64,
     min_count: u32,
     insights: &[(Minute, Minute)],
+    older_levels: &BTreeMap<Day, DayLevels>,
 ) -> DayThresholds {
+    const LEVELS: usize = 2 * LEVEL_MEMORY_DAYS as usize;
     let mut ceiling = [0u32; SCALE_COUNT];
     let mut floor = [None::<u32>; SCALE_COUNT];
-    let mut daily_maxima = [[0u32; 2 * BASELINE_DAYS as usize]; SCALE_COUNT];
+    let mut daily_maxima = [[0u32; LEVELS]; SCALE_COUNT];
     let mut daily_minima = [[u32::MAX; BASELINE_DAYS as usize]; SCALE_COUNT];
     let mut total = 0u64;
     for back in 1..=BASELINE_DAYS {
@@ -109,12 +146,24 @@ pub fn day_thresholds(
         }
         total += counts.day_total(d);
     }
-    // A level reached twice in the seven days (in two windows apart), or a lull seen on two
-    // days, is normal even where it was an insight: the second time, it is the series' habit.
+    for back in BASELINE_DAYS + 1..=LEVEL_MEMORY_DAYS {
+        let d = day.plus(-back);
+        let levels = match older_levels.get(&d) {
+            Some(&levels) => levels,
+            None => DayLevels::from(counts.window_extremes(d, &[])),
+        };
+        for (scale, maxima) in daily_maxima.iter_mut().enumerate() {
+            maxima[2 * back as usize - 2] = levels.max[scale];
+            maxima[2 * back as usize - 1] = levels.second_max[scale];
+        }
+    }
+    // A level reached twice in the fourteen days (in two windows apart), or a lull seen on two
+    // of the seven days, is normal even where it was an insight: the second time, it is the
+    // series' habit.
     for scale in 0..SCALE_COUNT {
         daily_maxima[scale].sort_unstable();
         daily_minima[scale].sort_unstable();
-        ceiling[scale] = ceiling[scale].max(daily_maxima[scale][2 * BASELINE_DAYS as usize - 2]);
+        ceiling[scale] = ceiling[scale].max(daily_maxima[scale][LEVELS - 2]);
         let second_smallest = daily_minima[scale][1];
         if second_smallest != u32::MAX {
             floor[scale] = Some(floor[scale].map_or(second_smallest, |f| f.min(second_smallest)));
@@ -214,16 +263,14 @@ impl Trigger {
 }
 
 /// Whether a window ending at `t` is unusual, trying the shortest window first. Windows start no
-/// earlier than `window_floor` (the end of the previous insight on the series). The start reaches
-/// back from the first minute above the threshold's share over the unusual minutes that lead
-/// into it, across gaps shorter than `quiet_minutes` (the gaps the end rule tolerates).
+/// earlier than `window_floor` (the end of the previous insight on the series). The start is
+/// found by [`burst_start`] from the first minute of the window above the threshold's share.
 pub fn evaluate_trigger(
     counts: &MinuteCounts,
     t: Minute,
     window_floor: Minute,
     thresholds: &DayThresholds,
     margin: f64,
-    quiet_minutes: i64,
 ) -> Option<Trigger> {
     for (scale, &w) in SCALES_MINUTES.iter().enumerate() {
         let from = t.plus(1 - w).max(window_floor);
@@ -244,18 +291,10 @@ pub fn evaluate_trigger(
         let unusual_above = normal_ceiling as f64 / w as f64;
         // Both exist: the window's mean exceeds `start_above`, so one of its minutes does too.
         let above = minutes(from, t).find(|&m| f64::from(counts.get(m)) > start_above)?;
-        let mut start = above;
-        let mut gap = 0;
-        for m in minutes(from, above.plus(-1)).rev() {
-            if f64::from(counts.get(m)) > unusual_above {
-                (start, gap) = (m, 0);
-            } else {
-                gap += 1;
-                if gap >= quiet_minutes {
-                    break;
-                }
-            }
-        }
+        let reach_from = t.plus(1 - MAX_SCALE_MINUTES).max(window_floor);
+        let normal = thresholds.mean_per_minute.max(RATE_FLOOR_PER_MINUTE);
+        let burst = events as f64 / (t.minutes_since(from) + 1) as f64;
+        let start = burst_start(counts, reach_from, above, normal, burst);
         let last_unusual = minutes(start, t)
             .rev()
             .find(|&m| f64::from(counts.get(m)) > unusual_above)?;
@@ -270,6 +309,35 @@ pub fn evaluate_trigger(
         });
     }
     None
+}
+
+/// Where a burst whose first minute above the threshold is `above` began: the latest minute `S`
+/// in `reach_from..=above` that maximises `Σ (count − r)` over the minutes of `[S, above)`, with
+/// the reference rate `r = (λ1 − λ0) / ln(λ1 / λ0)` between the normal rate `λ0` (events per
+/// minute) and the burst's `λ1`. That is Page's CUSUM change point for a Poisson rate that
+/// rises from `λ0` to `λ1`: minutes before `above` that run at the burst's rate, even before the
+/// window that fired, are its onset; minutes at the normal rate in front of them bring the sum
+/// down, so a stray call an hour earlier, or a steady series' usual minutes, do not become it.
+pub fn burst_start(
+    counts: &MinuteCounts,
+    reach_from: Minute,
+    above: Minute,
+    normal_per_minute: f64,
+    burst_per_minute: f64,
+) -> Minute {
+    let (low, high) = (normal_per_minute, burst_per_minute);
+    if high <= low || low <= 0.0 {
+        return above;
+    }
+    let reference = (high - low) / (high / low).ln();
+    let (mut start, mut best, mut excess) = (above, 0.0f64, 0.0f64);
+    for m in minutes(reach_from, above.plus(-1)).rev() {
+        excess += f64::from(counts.get(m)) - reference;
+        if excess > best {
+            (start, best) = (m, excess);
+        }
+    }
+    start
 }
 
 /// Whether the window ending at `t` is a significant silence: no event in the shortest window
@@ -361,15 +429,15 @@ mod tests {
         for offset in [0, 2, 4] {
             counts.add(s.plus(offset), 1);
         }
-        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[]);
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[], &BTreeMap::new());
         // One call at a time is normal; the threshold is 1 + 1.5 x (1 - mean), about 2.5.
         assert_eq!(thresholds.daily_ceiling, [1, 1, 1, 1]);
         assert_eq!(
-            evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5), 5),
+            evaluate_trigger(&counts, s.plus(2), Minute(0), &thresholds, margin(0.5)),
             None
         );
         let trigger =
-            evaluate_trigger(&counts, s.plus(4), Minute(0), &thresholds, margin(0.5), 5).unwrap();
+            evaluate_trigger(&counts, s.plus(4), Minute(0), &thresholds, margin(0.5)).unwrap();
         assert_eq!(
             (trigger.start, trigger.scale_minutes, trigger.events),
             (s, 5, 3)
@@ -388,18 +456,19 @@ mod tests {
             counts.add(day0().plus(d).first_minute().plus(100 + 97 * d), 40);
         }
         let today = day0().plus(7);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[], &BTreeMap::new());
         assert_eq!(thresholds.daily_ceiling, [40, 40, 40, 40]);
         let t = today.first_minute().plus(900);
         counts.add(t, 45);
         assert_eq!(
-            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5), 5),
+            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)),
             None
         );
         counts.add(t.plus(1), 150);
         let trigger =
-            evaluate_trigger(&counts, t.plus(1), Minute(0), &thresholds, margin(0.5), 5).unwrap();
-        assert_eq!((trigger.start, trigger.scale_minutes), (t.plus(1), 1));
+            evaluate_trigger(&counts, t.plus(1), Minute(0), &thresholds, margin(0.5)).unwrap();
+        // The 45 before it was above the ceiling's 40 a minute: the burst's first minute.
+        assert_eq!((trigger.start, trigger.scale_minutes), (t, 1));
     }
 
     #[test]
@@ -411,12 +480,12 @@ mod tests {
         let last_week = day0().first_minute().plus(1410);
         counts.add(last_week, 30);
         let today = day0().plus(8);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[], &BTreeMap::new());
         assert_eq!(thresholds.daily_ceiling[0], 0);
         let t = last_week.plus(7 * 1440 + 45);
         counts.add(t, 30);
         assert_eq!(
-            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5), 5),
+            evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)),
             None
         );
     }
@@ -425,13 +494,13 @@ mod tests {
     fn window_floor_clips_windows() {
         let mut counts = MinuteCounts::new();
         let today = day0().plus(8);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[], &BTreeMap::new());
         let t = today.first_minute().plus(60);
         counts.add(t.plus(-3), 2);
         counts.add(t, 1);
-        assert!(evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5), 5).is_some());
+        assert!(evaluate_trigger(&counts, t, Minute(0), &thresholds, margin(0.5)).is_some());
         assert_eq!(
-            evaluate_trigger(&counts, t, t.plus(-2), &thresholds, margin(0.5), 5),
+            evaluate_trigger(&counts, t, t.plus(-2), &thresholds, margin(0.5)),
             None
         );
     }
@@ -445,12 +514,12 @@ mod tests {
         counts.add(burst, 50);
         let insight = [(burst, burst.plus(1))];
         let today = day0().plus(7);
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &insight);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &insight, &BTreeMap::new());
         assert_eq!(thresholds.daily_ceiling[0], 0);
-        let without = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        let without = day_thresholds(&mut counts, today, 0.5, 3, &[], &BTreeMap::new());
         assert_eq!(without.daily_ceiling[0], 50);
         counts.add(burst.plus(300), 48);
-        let again = day_thresholds(&mut counts, today, 0.5, 3, &insight);
+        let again = day_thresholds(&mut counts, today, 0.5, 3, &insight, &BTreeMap::new());
         assert_eq!(again.daily_ceiling[0], 48);
     }
 
@@ -463,7 +532,7 @@ mod tests {
         for m in 0..8 * 1440 {
             counts.add(day0().plus(-1).first_minute().plus(m), 20);
         }
-        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[]);
+        let thresholds = day_thresholds(&mut counts, today, 0.5, 3, &[], &BTreeMap::new());
         assert_eq!(silence_min_floor(significance(0.5)), 14);
         assert_eq!(thresholds.daily_floor[0], 20);
         assert!(thresholds.silence_possible());
@@ -494,11 +563,86 @@ mod tests {
         for m in (0..8 * 1440).step_by(2) {
             counts.add(day0().plus(-1).first_minute().plus(m), 1);
         }
-        let thresholds = day_thresholds(&mut counts, day0().plus(7), 0.5, 3, &[]);
+        let thresholds = day_thresholds(&mut counts, day0().plus(7), 0.5, 3, &[], &BTreeMap::new());
         assert_eq!(thresholds.daily_floor, [0, 2, 7, 30]);
         let t = day0().plus(7).first_minute().plus(59);
         let trigger = evaluate_silence(&counts, t, Minute(0), &thresholds).unwrap();
         assert_eq!(trigger.scale_minutes, 60);
+    }
+
+    #[test]
+    fn the_start_reaches_back_before_the_window_over_the_rise() {
+        // A batch of 6 in one minute every day: ceiling 6 at 5 minutes, threshold about 15, and
+        // a minute is unusual above 6 / 5. Six minutes of 2, then 9: the window of 5 ending at
+        // the 9 crosses, and the start goes back to the first minute of 2, before that window.
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(8).first_minute();
+        for d in 1..=7 {
+            counts.add(today.plus(-d * 1440 + 8 * 60), 6);
+        }
+        let s = today.plus(14 * 60);
+        for offset in 0..6 {
+            counts.add(s.plus(offset), 2);
+        }
+        counts.add(s.plus(6), 9);
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[], &BTreeMap::new());
+        assert_eq!(thresholds.daily_ceiling[1], 6);
+        let at = |t: Minute, floor: Minute| {
+            evaluate_trigger(&counts, t, floor, &thresholds, margin(0.5))
+        };
+        assert_eq!(at(s.plus(5), Minute(0)), None);
+        let trigger = at(s.plus(6), Minute(0)).unwrap();
+        assert_eq!((trigger.scale_minutes, trigger.start), (5, s));
+        // Never before the previous insight's End.
+        assert_eq!(at(s.plus(6), s.plus(1)).unwrap().start, s.plus(1));
+    }
+
+    #[test]
+    fn a_steady_series_start_stays_at_its_surge() {
+        // An agent on a five-minute timer (2, 2, 2, 1, 0 a minute) for eight days, then 8 a
+        // minute from 18:28. Its normal minutes sit at the per-minute ceiling share, so none
+        // adds to the excess: the start does not drift back into the normal hour before.
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(8).first_minute();
+        let surge = today.plus(18 * 60 + 28);
+        let mut m = today.plus(-8 * 1440);
+        while m < surge.plus(10) {
+            let n = if m >= surge {
+                8
+            } else {
+                [2, 2, 2, 1, 0][(m.0 % 5) as usize]
+            };
+            counts.add(m, n);
+            m = m.plus(1);
+        }
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[], &BTreeMap::new());
+        let trigger = (0..10)
+            .find_map(|i| {
+                evaluate_trigger(&counts, surge.plus(i), Minute(0), &thresholds, margin(0.5))
+            })
+            .unwrap();
+        assert!(
+            (surge.plus(-3)..=surge).contains(&trigger.start),
+            "starts {} minutes from the surge",
+            trigger.start.minutes_since(surge)
+        );
+    }
+
+    #[test]
+    fn a_stray_call_before_a_rare_burst_is_not_its_start() {
+        // One call a week, then one 40 minutes before three in five minutes: 1 call in 40
+        // minutes is the API's normal rate next to the burst's, so the start is the burst's.
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(8).first_minute();
+        counts.add(day0().plus(2).first_minute().plus(600), 1);
+        let s = today.plus(20 * 60 + 56);
+        counts.add(s.plus(-40), 1);
+        for offset in [0, 2, 4] {
+            counts.add(s.plus(offset), 1);
+        }
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[], &BTreeMap::new());
+        let trigger = evaluate_trigger(&counts, s.plus(4), Minute(0), &thresholds, margin(0.5));
+        assert_eq!(trigger.unwrap().start, s);
     }
 
     #[test]

@@ -306,6 +306,11 @@ impl MinuteCounts {
         self.days.keys().next().map(|day| day.first_minute())
     }
 
+    /// The days that hold counts, in order.
+    pub fn days(&self) -> impl Iterator<Item = Day> + '_ {
+        self.days.keys().copied()
+    }
+
     /// Whether no day holds counts.
     pub fn is_empty(&self) -> bool {
         self.days.is_empty()

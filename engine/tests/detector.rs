@@ -412,3 +412,34 @@ fn sustained_moderate_increase_fires_and_ends_with_it() {
         records[1].insight.events
     );
 }
+
+/// A level reached twice in the fourteen days before is normal even after those days' counts are
+/// dropped (nine days on); fifteen days on, one of the two has been forgotten and it fires.
+#[test]
+fn a_batch_seen_twice_in_two_weeks_is_normal_and_forgotten_after() {
+    let api = ("iam.amazonaws.com", "CreateRole");
+    let trail_with_batch_on = |day: u32| {
+        let mut trail = vec![Call::write("2024-03-01T00:00:00Z", api.0, "ListRoles").read()];
+        for d in 1..=day {
+            trail.push(Call::write(
+                &format!("2024-03-{d:02}T09:00:00Z"),
+                api.0,
+                api.1,
+            ));
+        }
+        for d in [2, 3, day] {
+            let at = seconds(&format!("2024-03-{d:02}T10:00:00Z"));
+            for i in 0..50 {
+                trail.push(Call::at_seconds(at + i * 2, api.0, api.1));
+            }
+        }
+        trail.push(Call::write(&format!("2024-03-{day:02}T12:00:00Z"), api.0, "ListRoles").read());
+        trail.sort_by_key(|c| c.seconds);
+        run(DetectorConfig::default(), &trail).0
+    };
+    let records = trail_with_batch_on(16);
+    assert!(records.is_empty(), "{}", jsonl(&records));
+    let records = trail_with_batch_on(17);
+    assert_eq!(records.len(), 2, "{}", jsonl(&records));
+    assert_eq!(records[0].event_time.to_string(), "2024-03-17T10:00:00Z");
+}

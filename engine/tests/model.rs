@@ -58,7 +58,7 @@ const ARNS: [&str; 4] = [
 ];
 const AGENTS: [&str; 3] = ["aws-cli/2.15.0", "Boto3/1.34.0", "console.amazonaws.com"];
 
-/// A random trail of about ten days, in delivery order (shuffled within `disorder_minutes`).
+/// A random trail of `days` days, in delivery order (shuffled within `disorder_minutes`).
 fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
     let mut rng = Rng(seed);
     let start = Timestamp::parse("2024-03-01T00:00:00Z").unwrap().0 / 60;
@@ -259,7 +259,7 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
     let calls = distinct(calls);
     let first = calls.iter().map(|c| c.seconds / 60).min().unwrap();
     let last = calls.iter().map(|c| c.seconds / 60).max().unwrap();
-    let base = (first.div_euclid(DAY) - 9) * DAY;
+    let base = (first.div_euclid(DAY) - 16) * DAY;
     let len = (last - base + 1) as usize;
     let mut per_series: BTreeMap<SeriesId, Vec<u64>> = BTreeMap::new();
     for call in &calls {
@@ -358,13 +358,19 @@ fn found_by_naive_model(calls: &[Call], config: &DetectorConfig) -> Found {
                 let above = (lo..=t)
                     .find(|&s| at(s) as f64 > threshold / w as f64)
                     .unwrap();
-                // Back over unusual minutes, across gaps shorter than the quiet minutes.
+                // Page's CUSUM change point between the baseline's rate and the window's:
+                // the latest minute maximising the excess over the reference rate, reaching
+                // back as far as the longest window.
+                let (low, high) = (mean.max(1.0 / 1440.0), x as f64 / (t - lo + 1) as f64);
                 let mut start = above;
-                for s in (lo..above).rev() {
-                    if at(s) as f64 > normal as f64 / w as f64 {
-                        start = s;
-                    } else if start - s >= q {
-                        break;
+                if high > low {
+                    let reference = (high - low) / (high / low).ln();
+                    let (mut best, mut excess) = (0.0f64, 0.0f64);
+                    for s in ((t - 59).max(window_floor)..above).rev() {
+                        excess += at(s) as f64 - reference;
+                        if excess > best {
+                            (start, best) = (s, excess);
+                        }
                     }
                 }
                 let last_unusual = (start..=t)
@@ -406,16 +412,18 @@ fn naive_thresholds(
         };
         let mut outside_max = 0;
         let mut outside_min: Option<u64> = None;
-        let mut levels = Vec::new(); // each day's largest and its second, apart
+        let mut levels = Vec::new(); // each day's largest and its second, apart, for 14 days
         let mut lulls = Vec::new(); // each day's smallest
-        for back in 1..=7 {
+        for back in 1..=14 {
             let d = day - back;
             let sums: Vec<(i64, u64)> = (d * DAY..(d + 1) * DAY)
                 .map(|e| (e, sum(e - w + 1, e)))
                 .collect();
-            for &(_, x) in sums.iter().filter(|(e, _)| outside(*e)) {
-                outside_max = outside_max.max(x);
-                outside_min = Some(outside_min.map_or(x, |m| m.min(x)));
+            if back <= 7 {
+                for &(_, x) in sums.iter().filter(|(e, _)| outside(*e)) {
+                    outside_max = outside_max.max(x);
+                    outside_min = Some(outside_min.map_or(x, |m| m.min(x)));
+                }
             }
             // The first window holding the day's largest sum.
             let best = sums.iter().map(|&(_, x)| x).max().unwrap();
@@ -427,7 +435,9 @@ fn naive_thresholds(
                 .max()
                 .unwrap_or(0);
             levels.extend([best, second]);
-            lulls.push(sums.iter().map(|&(_, x)| x).min().unwrap());
+            if back <= 7 {
+                lulls.push(sums.iter().map(|&(_, x)| x).min().unwrap());
+            }
         }
         levels.sort();
         lulls.sort();
@@ -576,7 +586,8 @@ proptest! {
     #[test]
     fn decisions_match_naive_model(seed in any::<u64>(), sensitivity in 0.3f64..0.9) {
         let config = DetectorConfig { sensitivity, ..DetectorConfig::default() };
-        let calls = trail(seed, 11, 20);
+        // Sixteen days: the recurrence rule reads levels of days whose counts were dropped.
+        let calls = trail(seed, 16, 20);
         let (records, open) = detect(&calls, &config);
         prop_assert_eq!(found_by_engine(&records, &open), found_by_naive_model(&calls, &config));
     }
@@ -682,7 +693,7 @@ proptest! {
     #[test]
     fn a_snapshot_at_any_point_changes_nothing(seed in any::<u64>(), at in 0.0f64..1.0) {
         let config = DetectorConfig { sensitivity: 0.8, ..DetectorConfig::default() };
-        let calls = trail(seed, 11, 30);
+        let calls = trail(seed, 16, 30);
         let (expected, _) = detect(&calls, &config);
         let split = (at * calls.len() as f64) as usize;
         let json = |r: &[InsightRecord]| r.iter().map(InsightRecord::to_json).collect::<Vec<_>>();

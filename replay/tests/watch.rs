@@ -312,7 +312,10 @@ fn crash_without_a_final_checkpoint_repeats_records_but_loses_nothing() {
 fn a_damaged_checkpoint_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("bad.checkpoint");
-    fs::write(&checkpoint, b"{\"format\":\"trailsight-watch-checkpoint\",\"version\":1,\"processed_files\":[],\"lines\":0}\nTRLSIGHT\x02\x00\x00\x00garbage").unwrap();
+    let mut bytes = b"{\"format\":\"trailsight-watch-checkpoint\",\"version\":1,\"processed_files\":[],\"lines\":0}\nTRLSIGHT".to_vec();
+    bytes.extend(trailsight_engine::snapshot::SNAPSHOT_VERSION.to_le_bytes());
+    bytes.extend(b"garbage");
+    fs::write(&checkpoint, bytes).unwrap();
     let output = with_stdin(watch(&["--checkpoint", checkpoint.to_str().unwrap()]), b"");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
