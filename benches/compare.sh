@@ -27,6 +27,15 @@ if [ ! -f "$trail/.complete" ]; then
     "$bin" simulate "$trail" --days 9 --scale 7.8 --seed 1
     touch "$trail/.complete"
 fi
+# The same keys with a tenth of the records, for the memory target: peak RSS at ten times the
+# records must stay under 1.5 times this trail's.
+tenth=$root/trail-tenth
+if [ ! -f "$tenth/.complete" ]; then
+    rm -rf "$tenth"
+    echo "== generating the trail with a tenth of the records (--scale 0.78)"
+    "$bin" simulate "$tenth" --days 9 --scale 0.78 --seed 1
+    touch "$tenth/.complete"
+fi
 
 venv=$root/venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import duckdb" 2>/dev/null; then
@@ -74,7 +83,7 @@ print(f"duckdb {duckdb.__version__}: {row[0]} key-minutes, {row[1]} write calls,
 PY
 
 # Warm the page cache so every contender reads from memory.
-cat $(find "$trail" -name '*.json.gz') > /dev/null
+cat $(find "$trail" "$tenth" -name '*.json.gz') > /dev/null
 
 results=$root/results.tsv
 : > "$results"
@@ -97,6 +106,8 @@ for turn in $(seq "$turns"); do
         || { echo "output differs between 1 and 2 threads" >&2; exit 1; }
     run parse-only-2-threads "$bin" detect --parse-only -j 2 "$trail"
     run parse-only-1-thread "$bin" detect --parse-only -j 1 "$trail"
+    run tenth-detect-2-threads "$bin" detect -j 2 "$tenth"
+    run tenth-detect-1-thread "$bin" detect -j 1 "$tenth"
     if [ "$turn" -le "$duckdb_turns" ]; then
         run duckdb "$venv/bin/python" "$root/query.py" "$trail"
     fi
@@ -124,4 +135,7 @@ print(f"detect 1 thread / parse-only 1 thread, records/s: {med['parse-only-1-thr
 # CPU time is steadier than wall time on a shared machine; -j 1 counts on a second thread.
 print(f"  the same in records per CPU second: {cpu['parse-only-1-thread'] / cpu['detect-1-thread']:.0%}")
 print(f"peak RSS of detect: {max(rss['detect-2-threads'], rss['detect-1-thread']):.0f} MB  (target < 300)")
+# The largest peak over the turns, at ten times the records against a tenth.
+for j in ("2-threads", "1-thread"):
+    print(f"peak RSS at 10x the records, {j}: {rss['detect-' + j]:.1f} MB / {rss['tenth-detect-' + j]:.1f} MB = {rss['detect-' + j] / rss['tenth-detect-' + j]:.2f}x  (target < 1.5)")
 PY
