@@ -292,7 +292,7 @@ thread_local! {
 /// as its first member only; such a last member is, byte for byte, almost surely a repeat of the
 /// first.
 fn gunzip(raw: &[u8], max_document_bytes: u64, mut bytes: Vec<u8>) -> Gunzipped {
-    if gunzip_single_member(raw, max_document_bytes, &mut bytes) {
+    if gunzip_single_member(raw, max_document_bytes, &mut bytes).is_some() {
         return Gunzipped::Whole(bytes);
     }
     bytes.clear();
@@ -309,12 +309,8 @@ fn gunzip(raw: &[u8], max_document_bytes: u64, mut bytes: Vec<u8>) -> Gunzipped 
     }
 }
 
-/// The fast path of [`gunzip`], into `bytes`: false when it does not apply or fails.
-fn gunzip_single_member(raw: &[u8], max_document_bytes: u64, bytes: &mut Vec<u8>) -> bool {
-    single_member(raw, max_document_bytes, bytes).is_some()
-}
-
-fn single_member(raw: &[u8], max_document_bytes: u64, bytes: &mut Vec<u8>) -> Option<()> {
+/// The fast path of [`gunzip`], into `bytes`: `None` when it does not apply or fails.
+fn gunzip_single_member(raw: &[u8], max_document_bytes: u64, bytes: &mut Vec<u8>) -> Option<()> {
     let trailer: [u8; 8] = raw.get(raw.len().checked_sub(8)?..)?.try_into().ok()?;
     let crc = u32::from_le_bytes(trailer[..4].try_into().ok()?);
     let size = u32::from_le_bytes(trailer[4..].try_into().ok()?);
@@ -445,6 +441,37 @@ mod tests {
             loaded.error
         );
         assert!(!loaded.bytes.is_empty() && text.as_bytes().starts_with(&loaded.bytes));
+    }
+
+    /// A reused buffer holding a larger earlier document gives exactly the next one, by the
+    /// single-member path, the multi-member path and the cut-off path alike.
+    #[test]
+    fn a_reused_buffer_gives_exactly_the_new_document() {
+        let gz = |text: &[u8]| {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(text).unwrap();
+            encoder.finish().unwrap()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let single = dir.path().join("single.json.gz");
+        fs::write(&single, gz(b"{\"Records\":[]}")).unwrap();
+        let multi = dir.path().join("multi.json.gz");
+        fs::write(&multi, [gz(b"{\"Rec"), gz(b"ords\":[]}")].concat()).unwrap();
+        let mut cut_gz = gz(&[b'x'; 100_000]);
+        cut_gz.truncate(cut_gz.len() / 2);
+        let cut = dir.path().join("cut.json.gz");
+        fs::write(&cut, cut_gz).unwrap();
+        for path in [single, multi] {
+            let spare = vec![b'#'; 1 << 20];
+            let loaded = load_into(&Source::Path(path), 1 << 30, spare);
+            assert_eq!(
+                (loaded.bytes.as_slice(), loaded.error),
+                (&b"{\"Records\":[]}"[..], None)
+            );
+        }
+        let loaded = load_into(&Source::Path(cut), 1 << 30, vec![b'#'; 1 << 20]);
+        assert!(loaded.error.is_some() && loaded.bytes.iter().all(|&b| b == b'x'));
     }
 
     #[test]
