@@ -646,6 +646,39 @@ mod tests {
     }
 
     #[test]
+    fn odd_calls_before_a_sustained_increase_on_a_quiet_api_are_not_its_start() {
+        // Two calls a day for a week; tonight one at 01:17 and one at 01:30, then about one a
+        // minute from 01:48: the two odd calls are the API's normal rate next to the increase.
+        let mut counts = MinuteCounts::new();
+        let today = day0().plus(8).first_minute();
+        for d in 1..=7 {
+            counts.add(today.plus(-d * 1440 + 10 * 60), 1);
+            counts.add(today.plus(-d * 1440 + 20 * 60), 1);
+        }
+        counts.add(today.plus(77), 1);
+        counts.add(today.plus(90), 1);
+        let increase = today.plus(108);
+        for i in 0..40 {
+            if i % 7 != 3 {
+                counts.add(increase.plus(i), 1);
+            }
+        }
+        let thresholds = day_thresholds(&mut counts, today.day(), 0.5, 3, &[], &BTreeMap::new());
+        let trigger = (0..40)
+            .find_map(|i| {
+                evaluate_trigger(
+                    &counts,
+                    increase.plus(i),
+                    Minute(0),
+                    &thresholds,
+                    margin(0.5),
+                )
+            })
+            .unwrap();
+        assert_eq!(trigger.start, increase, "scale {}", trigger.scale_minutes);
+    }
+
+    #[test]
     fn the_threshold_is_a_margin_over_the_excursion() {
         // Mean 10 a minute, ceiling 16: unusual above 10 + 2.5 x 6 = 25, not 2.5 x 16 = 40.
         assert_eq!(unusual_above(16, 10.0, 2.5), 25.0);
