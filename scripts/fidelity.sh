@@ -4,14 +4,14 @@
 # SENSITIVITIES, and prints the per-seed table at the default sensitivity, the totals, and the
 # sensitivity sweep, as Markdown on stdout.
 #
-#   scripts/fidelity.sh                 # 20 seeds, sensitivities 0.3 0.5 0.7
+#   scripts/fidelity.sh                 # 30 seeds, sensitivities 0.3 0.5 0.7
 #   SEEDS="1 2 3" scripts/fidelity.sh   # a quick look
 #
 # Needs python3 (standard library only) for the tables. Work files go to $WORK (a temporary
 # directory by default, removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SEEDS=${SEEDS:-$(seq 1 20)}
+SEEDS=${SEEDS:-$(seq 1 30)}
 SENSITIVITIES=${SENSITIVITIES:-"0.3 0.5 0.7"}
 DAYS=${DAYS:-12}
 WORK=${WORK:-$(mktemp -d)}
