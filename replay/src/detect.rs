@@ -17,6 +17,7 @@ use crate::input::{DEFAULT_MAX_DOCUMENT_MIB, discover};
 use crate::output::{write_json_lines, write_s3_layout};
 use crate::pipeline::{self, Stopwatch};
 use crate::progress::Progress;
+use crate::replay::scan::ScanSettings;
 use crate::summary::Summary;
 
 /// Arguments of `trailsight detect`.
@@ -306,7 +307,11 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             &records,
             &discovery.files,
             detector.config(),
-            threads,
+            ScanSettings {
+                threads,
+                max_details: 0,
+                max_document_bytes: args.detector.max_document_bytes(),
+            },
             args.quiet,
         );
         std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;

@@ -21,7 +21,7 @@ use crate::detect::DetectorArgs;
 use crate::input::{discover, load};
 use crate::replay::references::{Origin, References};
 use crate::replay::report::shape;
-use crate::replay::scan::{Detail, Target, TargetResult, ranked, scan, scan_options};
+use crate::replay::scan::{Detail, ScanSettings, Target, TargetResult, ranked, scan, scan_options};
 use crate::replay::validate::category;
 use crate::replay::{check_trail_paths, our_intervals, run_trail};
 
@@ -339,12 +339,16 @@ fn explain(
         details: Some((first, end)),
     };
     let discovery = discover(&args.trail);
+    let settings = ScanSettings {
+        threads,
+        max_details: args.max_events,
+        max_document_bytes: args.detector.max_document_bytes(),
+    };
     let mut scanned = scan(
         &discovery.files,
         std::slice::from_ref(&target),
         &scan_options(config),
-        threads,
-        args.max_events,
+        settings,
     );
     let result: TargetResult = scanned.targets.pop().unwrap_or_default();
     let window_events = |i: usize| result.windows.get(i).map_or(0, |w| w.events);

@@ -1131,3 +1131,40 @@ fn a_real_capture_reproduces_with_session_names_kept() {
             .all(|c| c["number"] != "insightDuration")
     );
 }
+
+/// A file over `--max-document-mib` is skipped by the recount too, not only by the detect pass:
+/// both sides then see the same events. Here the big file holds a fourth call in the insight's
+/// window; read by one pass and not the other, the Start's average would be 0.8 on one side.
+#[test]
+fn the_recount_skips_what_the_size_cap_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail");
+    seed_trail(&trail, None, &[]);
+    let extra = call(
+        "2020-07-21T20:57:00Z",
+        "CompleteLifecycleAction",
+        "00000000-0000-4000-8000-999999999999".into(),
+        4,
+        false,
+    );
+    // Two MiB of JSON once decompressed: the call, then spaces.
+    let mut text = json!({"Records": [extra]}).to_string().into_bytes();
+    text.resize(2 << 20, b' ');
+    let folder = trail.join("AWSLogs/838185438692/CloudTrail/us-east-1/2020/07/21");
+    let name = "838185438692_CloudTrail_us-east-1_20200721T2100Z_big00000000.json.gz";
+    fs::write(folder.join(name), gzip(&text)).unwrap();
+    let reference = dir.path().join("aws.jsonl");
+    fs::write(&reference, sample_line(3) + "\n").unwrap();
+    let args = [p(&trail), "-r", p(&reference), "--max-document-mib", "1"];
+    let (output, report) = replay(dir.path(), &args);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("skipped"), "{}", stderr(&output));
+    let row = &report["insights"][0];
+    let insight = check(row, "Start", "insight.average");
+    assert_eq!(
+        (&insight["aws"], &insight["ours"]),
+        (&json!(0.6), &json!(0.6)),
+        "{insight:#}"
+    );
+    assert_eq!(row["validation"]["verdict"], "reproduced");
+}

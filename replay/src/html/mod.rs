@@ -26,7 +26,7 @@ use crate::progress::Progress;
 use crate::replay::matching::Pair;
 use crate::replay::our_intervals;
 use crate::replay::report::{Report, Status};
-use crate::replay::scan::{Target, TargetResult, scan_options, scan_with_progress};
+use crate::replay::scan::{ScanSettings, Target, TargetResult, scan_options, scan_with_progress};
 use crate::replay::validate::{Verdict, category};
 use crate::summary::Summary;
 
@@ -229,7 +229,7 @@ pub fn detect_report(
     records: &[InsightRecord],
     files: &[InputFile],
     config: &DetectorConfig,
-    threads: usize,
+    scan: ScanSettings,
     quiet: bool,
 ) -> String {
     let intervals = our_intervals(records);
@@ -238,14 +238,7 @@ pub fn detect_report(
         .map(|i| series_target(i, &[i.known_span()]))
         .collect();
     let mut progress = Progress::new("charts", files.len(), quiet);
-    let scanned = scan_with_progress(
-        files,
-        &targets,
-        &scan_options(config),
-        threads,
-        0,
-        &mut progress,
-    );
+    let scanned = scan_with_progress(files, &targets, &scan_options(config), scan, &mut progress);
     drop(progress);
     render(&detect_page(
         summary,

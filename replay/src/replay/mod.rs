@@ -41,7 +41,7 @@ use report::{
     AgreementStats, ErrorStats, MatchingSummary, RecountCounts, ReferenceCounts, Report, Row, Side,
     Status, TrailsightCounts,
 };
-use scan::{WindowCounts, scan_options, scan_with_progress};
+use scan::{ScanSettings, WindowCounts, scan_options, scan_with_progress};
 use validate::{Verdict, target, validate};
 
 /// Arguments of `trailsight replay`.
@@ -269,12 +269,16 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         .map(|_| ReplayCharts::plan(&pairing.intervals, &ours, &pairs));
     planned.extend(charts.iter().flat_map(ReplayCharts::targets));
     let mut progress = Progress::new("recount", trail.discovery.files.len(), args.quiet);
+    let settings = ScanSettings {
+        threads,
+        max_details: 0,
+        max_document_bytes: args.detector.max_document_bytes(),
+    };
     let mut scanned = scan_with_progress(
         &trail.discovery.files,
         &planned,
         &scan_options(&config),
-        threads,
-        0,
+        settings,
         &mut progress,
     );
     drop(progress);

@@ -17,7 +17,7 @@ use trailsight_engine::reference::InsightKey;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute, Timestamp};
 use trailsight_engine::{DetectorConfig, Event, EventCategory, InsightType};
 
-use crate::input::{InputFile, load};
+use crate::input::{InputFile, load_limited};
 use crate::progress::Progress;
 
 /// What to collect for one series.
@@ -182,23 +182,26 @@ pub fn scan_options(detector: &DetectorConfig) -> IngestOptions {
     })
 }
 
-/// Reads `files` and collects what `targets` ask for. `max_details` bounds the events kept one
-/// by one per target.
+/// How a scan reads the trail.
+#[derive(Clone, Copy, Debug)]
+pub struct ScanSettings {
+    /// Parse threads.
+    pub threads: usize,
+    /// The most events kept one by one per target (0: none).
+    pub max_details: usize,
+    /// Files larger than this once decompressed are skipped (unread), as the detect pass skips
+    /// them: `--max-document-mib`.
+    pub max_document_bytes: u64,
+}
+
+/// Reads `files` and collects what `targets` ask for.
 pub fn scan(
     files: &[InputFile],
     targets: &[Target],
     options: &IngestOptions,
-    threads: usize,
-    max_details: usize,
+    settings: ScanSettings,
 ) -> ScanResult {
-    scan_with_progress(
-        files,
-        targets,
-        options,
-        threads,
-        max_details,
-        &mut Progress::hidden(),
-    )
+    scan_with_progress(files, targets, options, settings, &mut Progress::hidden())
 }
 
 /// [`scan`], counting the files read and their events into `progress`.
@@ -206,10 +209,14 @@ pub fn scan_with_progress(
     files: &[InputFile],
     targets: &[Target],
     options: &IngestOptions,
-    threads: usize,
-    max_details: usize,
+    settings: ScanSettings,
     progress: &mut Progress,
 ) -> ScanResult {
+    let ScanSettings {
+        threads,
+        max_details,
+        max_document_bytes,
+    } = settings;
     let plan = Plan::new(targets);
     let mut result = ScanResult {
         targets: targets
@@ -255,7 +262,7 @@ pub fn scan_with_progress(
         let scans: Vec<FileScan> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|&(index, file)| scan_file(index, file, &plan, options))
+                .map(|&(index, file)| scan_file(index, file, &plan, options, max_document_bytes))
                 .collect()
         });
         for file_scan in scans {
@@ -389,8 +396,14 @@ struct FileScan {
     events: u64,
 }
 
-fn scan_file(index: usize, file: &InputFile, plan: &Plan<'_>, options: &IngestOptions) -> FileScan {
-    let loaded = load(&file.source);
+fn scan_file(
+    index: usize,
+    file: &InputFile,
+    plan: &Plan<'_>,
+    options: &IngestOptions,
+    max_document_bytes: u64,
+) -> FileScan {
+    let loaded = load_limited(&file.source, max_document_bytes);
     let mut out = FileScan {
         hits: Vec::new(),
         minutes: Vec::new(),
