@@ -167,24 +167,38 @@ thread_local! {
     static SPARE_DOCUMENT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+/// [`load_into`] this thread's spare buffer; give the document back with [`recycle`].
+fn load_reusing(source: &Source, max_document_bytes: u64) -> Loaded {
+    load_into(
+        source,
+        max_document_bytes,
+        SPARE_DOCUMENT.with(|spare| spare.take()),
+    )
+}
+
+/// Keeps a parsed document's buffer as this thread's spare, unless it is over
+/// [`KEPT_DOCUMENT_BYTES`].
+fn recycle(document: Vec<u8>) {
+    if document.capacity() <= KEPT_DOCUMENT_BYTES {
+        SPARE_DOCUMENT.with(|spare| spare.replace(document));
+    }
+}
+
 /// Loads and parses one file, unless it is larger than `max_document_bytes` once decompressed.
 pub fn parse_file(
     file: &InputFile,
     options: &IngestOptions,
     max_document_bytes: u64,
 ) -> FileOutcome {
-    let spare = SPARE_DOCUMENT.with(|spare| spare.take());
     let Loaded {
         bytes,
         stored_bytes,
         error,
         skipped,
-    } = load_into(&file.source, max_document_bytes, spare);
+    } = load_reusing(&file.source, max_document_bytes);
     let batch = EventBatch::parse(&bytes, options);
     let document_bytes = bytes.len() as u64;
-    if bytes.capacity() <= KEPT_DOCUMENT_BYTES {
-        SPARE_DOCUMENT.with(|spare| spare.replace(bytes));
-    }
+    recycle(bytes);
     FileOutcome {
         source: file.source.clone(),
         delivered: file.delivered,
@@ -253,8 +267,7 @@ pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) 
         files
             .par_iter()
             .map(|file| {
-                let spare = SPARE_DOCUMENT.with(|spare| spare.take());
-                let loaded = load_into(&file.source, max_document_bytes, spare);
+                let loaded = load_reusing(&file.source, max_document_bytes);
                 if loaded.skipped.is_some() {
                     return ParseOnlyCounts::default();
                 }
@@ -268,9 +281,7 @@ pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) 
                     counts.records += 1;
                     counts.events += u64::from(matches!(item, ParsedItem::Event { .. }));
                 });
-                if loaded.bytes.capacity() <= KEPT_DOCUMENT_BYTES {
-                    SPARE_DOCUMENT.with(|spare| spare.replace(loaded.bytes));
-                }
+                recycle(loaded.bytes);
                 counts
             })
             .reduce(ParseOnlyCounts::default, ParseOnlyCounts::add)
