@@ -9,13 +9,13 @@ use std::f64::consts::TAU;
 
 use rand::{Rng, RngExt};
 
-use super::catalogue::{
+use crate::catalogue::{
     APIS, DROP_APIS, ERROR_STORMS, NEW_PRINCIPAL_APIS, Principal, QUIET_APIS, RARE_BURST_APIS,
     READ_BURST_APIS, RELEASE_API, SCALE_IN_API, SCALE_OUT_API, SURGE_APIS, api_index,
 };
-use super::ids::time_string;
-use super::profile::Profile;
-use super::{AnomalyKind, InsightType, Label};
+use crate::ids::time_string;
+use crate::labels::{AnomalyKind, InsightType, Label};
+use crate::profile::Profile;
 
 /// Daily rhythm: traffic made by people peaks at 15:00 UTC at 1 + this and bottoms out twelve
 /// hours later at 1 - this. The curve averages exactly 1 over a day, so catalogue rates are

@@ -8,15 +8,15 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use trailsight_engine::time::Timestamp;
 
-use super::catalogue::{
+use crate::catalogue::{
     APIS, Api, ApiError, BUCKETS, ECS_SERVICES, ErrorMessage, FUNCTIONS, Identity, Origin,
     PARAMETERS, POLICIES, Params, Principal, QUEUES, ROLES, Response, SECRETS_NAMES, Sessions,
     TOPICS, USERS, is_console_agent,
 };
-use super::ids;
-use super::json::{Obj, object};
-use super::profile::Profile;
-use super::traffic::{ErrorChoice, Event, pick_weighted};
+use crate::ids;
+use crate::json::{Obj, object};
+use crate::profile::Profile;
+use crate::traffic::{ErrorChoice, Event, pick_weighted};
 
 /// The office and VPN egress addresses people call from (RFC 5737 documentation ranges).
 const OFFICE_IPS: &[&str] = &["203.0.113.24", "203.0.113.25", "198.51.100.77"];
@@ -963,7 +963,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::simulate::catalogue::api_index;
+    use crate::catalogue::api_index;
 
     fn profile() -> Profile {
         Profile::new(3, 0, 0, "123837392027", "us-east-1", true)

@@ -4,8 +4,8 @@
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
-use super::catalogue::{APIS, CRON_APIS, DEPLOY_APIS, api_index};
-use super::ids::{self, Stream};
+use crate::catalogue::{APIS, CRON_APIS, DEPLOY_APIS, api_index};
+use crate::ids::{self, Stream};
 
 /// Instances behind the app-server and SSM agent roles. Fixed, not scaled: `--scale` makes each
 /// of them busier rather than adding more of them.

@@ -5,15 +5,15 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
 use flate2::{Compression, GzBuilder};
 use rand::{Rng, RngExt};
 
-use super::ids::{self, civil, date_folder};
-use super::profile::Profile;
-use super::record::write_record;
-use super::sha256::sha256;
-use super::traffic::Event;
+use crate::error::SimulateError;
+use crate::ids::{self, civil, date_folder};
+use crate::profile::Profile;
+use crate::record::write_record;
+use crate::sha256::sha256;
+use crate::traffic::Event;
 
 /// CloudTrail publishes log files about every 5 minutes.
 const DELIVERY_PERIOD: i64 = 300;
@@ -28,7 +28,7 @@ const LATE_FILE_SHARE: f64 = 0.01;
 const LATE_STEPS: std::ops::RangeInclusive<i64> = 4..=15;
 /// Share of records delivered twice (same `eventID`, identical bytes).
 const DUPLICATE_SHARE: f64 = 0.003;
-/// gzip level of the log files.
+/// gzip level of the log and digest files.
 const GZIP_LEVEL: u32 = 6;
 
 /// A log file written to disk, as the digest files list it.
@@ -67,7 +67,7 @@ pub(crate) fn deliver(
     profile: &Profile,
     events: &[Event],
     rng: &mut impl Rng,
-) -> Result<Delivered> {
+) -> Result<Delivered, SimulateError> {
     let files = plan_files(events, rng);
     let mut delivered = Delivered::default();
     let mut body = String::new();
@@ -88,12 +88,7 @@ pub(crate) fn deliver(
         body.push_str("]}");
 
         let key = log_file_key(profile, file.delivery, rng);
-        gz.clear();
-        let mut encoder = GzBuilder::new()
-            .mtime(0)
-            .write(&mut gz, Compression::new(GZIP_LEVEL));
-        encoder.write_all(body.as_bytes())?;
-        encoder.finish()?;
+        gzip(body.as_bytes(), &mut gz);
         write_file(out_dir, &key, &gz)?;
 
         delivered.records += file.members.len() as u64;
@@ -175,13 +170,28 @@ fn log_file_key(profile: &Profile, delivery: i64, rng: &mut impl Rng) -> String 
     key
 }
 
+/// Replaces `out` with `bytes` gzipped as CloudTrail's files are (level 6, header mtime 0, so
+/// the same bytes always compress to the same file).
+pub(crate) fn gzip(bytes: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut encoder = GzBuilder::new()
+        .mtime(0)
+        .write(out, Compression::new(GZIP_LEVEL));
+    // Compressing into memory has no I/O that could fail.
+    encoder.write_all(bytes).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory");
+}
+
 /// Writes `bytes` at `key` under `out_dir`, creating folders as needed.
-pub(crate) fn write_file(out_dir: &Path, key: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_file(out_dir: &Path, key: &str, bytes: &[u8]) -> Result<(), SimulateError> {
     let path = out_dir.join(key);
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(|source| SimulateError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
-    fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    fs::write(&path, bytes).map_err(|source| SimulateError::WriteFile { path, source })
 }
 
 #[cfg(test)]
@@ -190,7 +200,7 @@ mod tests {
     use rand_pcg::Pcg64Mcg;
 
     use super::*;
-    use crate::simulate::traffic::ErrorChoice;
+    use crate::traffic::ErrorChoice;
 
     #[test]
     fn files_respect_delivery_times_and_duplicate_some_records() {
