@@ -8,12 +8,12 @@ use std::path::Path;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 
+use crate::catalogue::TRAIL_NAME;
 use crate::delivery::{LogFile, gzip, write_file};
 use crate::error::SimulateError;
 use crate::ids::{self, Stream, civil, date_folder};
 use crate::json::object;
 use crate::profile::Profile;
-use crate::record::TRAIL_NAME;
 use crate::sha256::sha256;
 use crate::traffic::Span;
 

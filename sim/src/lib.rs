@@ -33,7 +33,7 @@
 //!
 //! # Traffic model
 //!
-//! All rates are in the catalogue (`catalogue.rs`); the generator reads it as data.
+//! All rates are in the catalogue (`catalogue/`); the generator reads it as data.
 //!
 //! - **Baseline.** 83 management APIs of 15 services, each with a weekday mean rate per
 //!   minute at scale 1 (from 2.4/min for KMS `Decrypt` to once a week for IAM `CreateUser`)

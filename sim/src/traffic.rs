@@ -2,7 +2,7 @@
 //! bursts (deploys, CI releases, the nightly job, Auto Scaling waves) and the labelled anomalies.
 //!
 //! The output is a list of [`Event`]s: a time, an API and a seed. What the record says is decided
-//! later, from the seed alone, by `record.rs`; so an event can be written twice (a duplicate
+//! later, from the seed alone, by `record/`; so an event can be written twice (a duplicate
 //! delivery) and come out byte-identical.
 
 use std::f64::consts::TAU;
