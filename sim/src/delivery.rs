@@ -61,19 +61,35 @@ struct Planned {
     members: Vec<u32>,
 }
 
-/// Writes `events` (one account-region, one unit, sorted by time) as log files under `out_dir`.
-pub(crate) fn deliver(
-    out_dir: &Path,
+/// One log file of a unit, rendered: what both the writer and the in-memory trail take.
+pub(crate) struct RenderedFile<'a> {
+    /// The S3 key.
+    pub(crate) key: String,
+    /// Delivery time (the time in the file name), UTC seconds.
+    pub(crate) delivery: i64,
+    pub(crate) late: bool,
+    /// The uncompressed `{"Records":[...]}` document.
+    pub(crate) body: &'a str,
+    /// Where each record ends in `body` (exclusive byte offsets), in file order.
+    pub(crate) record_ends: &'a [usize],
+    pub(crate) oldest_event: i64,
+    pub(crate) newest_event: i64,
+}
+
+/// Renders `events` (one account-region, one unit, sorted by time) as the unit's log files, in
+/// delivery-slot order, handing each to `each`; the body buffer is reused between files.
+pub(crate) fn render_files<E>(
     profile: &Profile,
     events: &[Event],
     rng: &mut impl Rng,
-) -> Result<Delivered, SimulateError> {
+    mut each: impl FnMut(RenderedFile<'_>) -> Result<(), E>,
+) -> Result<(), E> {
     let files = plan_files(events, rng);
-    let mut delivered = Delivered::default();
     let mut body = String::new();
-    let mut gz = Vec::new();
+    let mut record_ends = Vec::new();
     for file in files {
         body.clear();
+        record_ends.clear();
         body.push_str("{\"Records\":[");
         let (mut oldest, mut newest) = (i64::MAX, i64::MIN);
         for (n, &member) in file.members.iter().enumerate() {
@@ -84,24 +100,47 @@ pub(crate) fn deliver(
             oldest = oldest.min(event.time);
             newest = newest.max(event.time);
             write_record(&mut body, event, profile);
+            record_ends.push(body.len());
         }
         body.push_str("]}");
-
         let key = log_file_key(profile, file.delivery, rng);
-        gzip(body.as_bytes(), &mut gz);
-        write_file(out_dir, &key, &gz)?;
+        each(RenderedFile {
+            key,
+            delivery: file.delivery,
+            late: file.late,
+            body: &body,
+            record_ends: &record_ends,
+            oldest_event: oldest,
+            newest_event: newest,
+        })?;
+    }
+    Ok(())
+}
 
-        delivered.records += file.members.len() as u64;
+/// Writes `events` (one account-region, one unit, sorted by time) as log files under `out_dir`.
+pub(crate) fn deliver(
+    out_dir: &Path,
+    profile: &Profile,
+    events: &[Event],
+    rng: &mut impl Rng,
+) -> Result<Delivered, SimulateError> {
+    let mut delivered = Delivered::default();
+    let mut gz = Vec::new();
+    render_files(profile, events, rng, |file| -> Result<(), SimulateError> {
+        gzip(file.body.as_bytes(), &mut gz);
+        write_file(out_dir, &file.key, &gz)?;
+        delivered.records += file.record_ends.len() as u64;
         delivered.late_files += u64::from(file.late);
         delivered.bytes += gz.len() as u64;
         delivered.files.push(LogFile {
-            key,
+            sha256: sha256(file.body.as_bytes()),
+            key: file.key,
             delivery: file.delivery,
-            sha256: sha256(body.as_bytes()),
-            newest_event: newest,
-            oldest_event: oldest,
+            newest_event: file.newest_event,
+            oldest_event: file.oldest_event,
         });
-    }
+        Ok(())
+    })?;
     delivered.duplicates = delivered.records - events.len() as u64;
     Ok(delivered)
 }
@@ -196,15 +235,14 @@ pub(crate) fn write_file(out_dir: &Path, key: &str, bytes: &[u8]) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64Mcg;
 
     use super::*;
+    use crate::rng::seeded_rng;
     use crate::traffic::ErrorChoice;
 
     #[test]
     fn files_respect_delivery_times_and_duplicate_some_records() {
-        let mut rng = Pcg64Mcg::seed_from_u64(4);
+        let mut rng = seeded_rng(4);
         let start = 1_709_510_400;
         let events: Vec<Event> = (0..100_000)
             .map(|i| Event {

@@ -5,8 +5,7 @@
 
 use std::path::Path;
 
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use rand::RngExt;
 
 use crate::catalogue::TRAIL_NAME;
 use crate::delivery::{LogFile, gzip, write_file};
@@ -14,6 +13,7 @@ use crate::error::SimulateError;
 use crate::ids::{self, Stream, civil, date_folder};
 use crate::json::object;
 use crate::profile::Profile;
+use crate::rng::seeded_rng;
 use crate::sha256::sha256;
 use crate::traffic::Span;
 
@@ -41,7 +41,7 @@ pub(crate) fn write_digests(
     run: Span,
     mut files: Vec<LogFile>,
 ) -> Result<Digests, SimulateError> {
-    let mut rng = Pcg64Mcg::seed_from_u64(ids::derive_seed(
+    let mut rng = seeded_rng(ids::derive_seed(
         trail.seed,
         Stream::Digest,
         &account_region,
@@ -50,7 +50,7 @@ pub(crate) fn write_digests(
     let fingerprint = {
         // One signing key per Region, as CloudTrail has.
         let mut text = String::with_capacity(32);
-        let mut key_rng = Pcg64Mcg::seed_from_u64(ids::derive_seed(
+        let mut key_rng = seeded_rng(ids::derive_seed(
             trail.seed,
             Stream::Run,
             &[ids::hash_str(&profile.region)],

@@ -78,6 +78,17 @@
 //! - Output is byte-identical across thread counts and runs with the same dependency versions on
 //!   the same platform; the rates use `f64::exp` and `f64::cos`, whose last bits could differ on
 //!   another libm.
+//!
+//! # In memory
+//!
+//! Tests and benchmarks need the same traffic without the files: [`simulate`] returns a
+//! [`SimulatedTrail`], whose log files ([`LogDocument`]) hold the exact documents
+//! [`write_trail`] gzips, their records' JSON texts, and the engine's [`Event`]s read from them.
+//! [`SimRng`] and [`seeded_rng`] are the generator's own seeded random numbers (draw with the
+//! re-exported [`rand`] traits), [`poisson`] and [`pick_weighted`] its samplers, and [`rhythm`]
+//! the daily and weekly curve of people's traffic.
+//!
+//! [`Event`]: trailsight_engine::Event
 
 mod catalogue;
 mod delivery;
@@ -86,9 +97,11 @@ mod error;
 mod ids;
 mod json;
 mod labels;
+mod memory;
 mod plan;
 mod profile;
 mod record;
+mod rng;
 mod settings;
 mod sha256;
 mod traffic;
@@ -96,5 +109,10 @@ mod write;
 
 pub use error::{SettingsError, SimulateError};
 pub use labels::{AnomalyKind, InsightType, Label, LabelsFile, Simulation};
+pub use memory::{LogDocument, SimulatedTrail, records_document, simulate};
+/// The `rand` crate the simulator draws with, for its traits (`Rng`, `RngExt`) on [`SimRng`].
+pub use rand;
+pub use rng::{SimRng, pick_weighted, poisson, seeded_rng};
 pub use settings::{Accounts, Settings};
+pub use traffic::rhythm;
 pub use write::{TrailReport, write_trail};

@@ -1,13 +1,11 @@
 //! A simulation cut into its pieces of work: the account-regions' profiles and anomalies, and
 //! the (account, region, day) units, each with its own random stream.
 
-use rand::SeedableRng;
-use rand_pcg::Pcg64Mcg;
-
 use crate::error::{SettingsError, SimulateError};
 use crate::ids::{self, Stream};
 use crate::labels::{Label, Simulation};
 use crate::profile::Profile;
+use crate::rng::{SimRng, seeded_rng};
 use crate::settings::Settings;
 use crate::traffic::{self, Anomaly, Event, Span};
 
@@ -72,7 +70,7 @@ impl Plan {
                 let (a, r) = (i / regions.len(), i % regions.len());
                 let seed =
                     ids::derive_seed(settings.seed, Stream::Anomalies, &[a as u64, r as u64]);
-                let mut rng = Pcg64Mcg::seed_from_u64(seed);
+                let mut rng = seeded_rng(seed);
                 traffic::plan_anomalies(profile, settings.scale, run, &mut rng)
             })
             .collect();
@@ -126,10 +124,10 @@ impl Plan {
     }
 
     /// The events of `unit` in time order, and its random stream, which delivery continues.
-    pub(crate) fn unit_events(&self, unit: &Unit) -> (Vec<Event>, Pcg64Mcg) {
+    pub(crate) fn unit_events(&self, unit: &Unit) -> (Vec<Event>, SimRng) {
         let [a, r] = self.indices(unit.account_region);
         let seed = ids::derive_seed(self.seed, Stream::Unit, &[a, r, unit.day as u64]);
-        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let mut rng = seeded_rng(seed);
         let profile = &self.profiles[unit.account_region];
         let anomalies = &self.anomalies[unit.account_region];
         let events = traffic::unit_events(profile, self.scale, unit.span, anomalies, &mut rng);

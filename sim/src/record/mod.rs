@@ -8,8 +8,7 @@ mod context;
 mod request;
 mod response;
 
-use rand::{Rng, RngExt, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use rand::{Rng, RngExt};
 use trailsight_engine::time::Timestamp;
 
 use crate::catalogue::{
@@ -19,7 +18,8 @@ use crate::catalogue::{
 use crate::ids;
 use crate::json::{Obj, object};
 use crate::profile::Profile;
-use crate::traffic::{ErrorChoice, Event, pick_weighted};
+use crate::rng::{pick_weighted, seeded_rng};
+use crate::traffic::{ErrorChoice, Event};
 use context::{Ctx, resolve_caller, unique_id};
 use request::request_parameters;
 use response::response_elements;
@@ -27,7 +27,7 @@ use response::response_elements;
 /// Appends the JSON record of `event` to `out`.
 pub(crate) fn write_record(out: &mut String, event: &Event, profile: &Profile) {
     let api = &APIS[usize::from(event.api)];
-    let mut rng = Pcg64Mcg::seed_from_u64(event.seed);
+    let mut rng = seeded_rng(event.seed);
     let principal = event
         .principal
         .unwrap_or_else(|| pick_weighted(&mut rng, api.principals));
