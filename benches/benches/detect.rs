@@ -1,11 +1,12 @@
-//! Attribution counts and the whole detect path on an in-memory trail: `{"Records":[...]}`
-//! documents of 300 records (a CloudTrail file), each parsed into an `EventBatch`, counted into
-//! the detector and followed by `advance`, as `trailsight detect` does per file.
+//! Attribution counts and the whole detect path on an in-memory simulated trail:
+//! `{"Records":[...]}` documents of 300 records (a CloudTrail file), each parsed into an
+//! `EventBatch`, counted into the detector and followed by `advance`, as `trailsight detect`
+//! does per file.
 
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use trailsight_benches::{events, records_document};
+use trailsight_benches::{documents, trail};
 use trailsight_engine::attribution::{AttrValue, RecentMinutes, ValueCounts};
 use trailsight_engine::insight::AttributeKind;
 use trailsight_engine::intern::Interner;
@@ -13,22 +14,30 @@ use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, DetectorConfig, EventBatch, IngestOptions};
 
 fn attribution(c: &mut Criterion) {
-    let input = events(100_000, 1, 60, 11);
+    // A day of one account-region, about 100 000 calls; full ARNs, session names included.
+    let input = trail(100_000, 1.0, 1, 11).events();
     let mut interner = Interner::new();
-    let values: Vec<(Minute, [AttrValue; 3])> = input
+    let mut values: Vec<(Minute, [AttrValue; 3])> = input
         .iter()
         .map(|e| {
-            let error = e.error.unwrap_or("null");
+            let arn = e.identity_attribution(true);
             (
-                Minute(e.seconds.div_euclid(60)),
+                e.minute(),
                 [
-                    AttrValue::new(AttributeKind::UserIdentityArn, interner.intern(&e.arn)),
-                    AttrValue::new(AttributeKind::UserAgent, interner.intern(e.user_agent)),
-                    AttrValue::new(AttributeKind::ErrorCode, interner.intern(error)),
+                    AttrValue::new(AttributeKind::UserIdentityArn, interner.intern(arn)),
+                    AttrValue::new(
+                        AttributeKind::UserAgent,
+                        interner.intern(e.user_agent_attribution()),
+                    ),
+                    AttrValue::new(
+                        AttributeKind::ErrorCode,
+                        interner.intern(e.error_code_attribution()),
+                    ),
                 ],
             )
         })
         .collect();
+    values.sort_by_key(|(minute, _)| *minute);
     let mut group = c.benchmark_group("engine::attribution");
     // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
     group.warm_up_time(Duration::from_secs(1));
@@ -67,16 +76,12 @@ fn detect(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
     group.sample_size(10);
-    for (label, n, apis) in [
-        ("9d-200k-60apis", 200_000, 60),
-        ("9d-200k-600apis", 200_000, 600),
-    ] {
-        let documents: Vec<Vec<u8>> = events(n, 9, apis, 5)
-            .chunks(300)
-            .map(records_document)
-            .collect();
+    // One account-region (83 API series), and seven (581 series in seven partitions).
+    for (label, accounts) in [("9d-200k-1account", 1), ("9d-200k-7accounts", 7)] {
+        let trail = trail(200_000, 9.0, accounts, 5);
+        let documents = documents(&trail, 300);
         let options = IngestOptions::new(&DetectorConfig::default());
-        group.throughput(Throughput::Elements(n as u64));
+        group.throughput(Throughput::Elements(trail.record_count() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(label), &documents, |b, docs| {
             b.iter(|| {
                 let mut detector = Detector::new(DetectorConfig::default()).expect("valid config");

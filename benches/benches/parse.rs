@@ -1,4 +1,4 @@
-//! Parsing: a CloudTrail log file (`{"Records":[...]}` of realistic ~1.3 KB records) to items
+//! Parsing: a CloudTrail log file (`{"Records":[...]}` of 5,000 simulated records) to items
 //! (the fast path and the serde reference path) and to an `EventBatch`, in bytes of JSON and in
 //! records per second; gzip decompression with each backend trailsight could use; and
 //! decompression plus parsing, the floor of `trailsight detect`.
@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use trailsight_benches::{events, records_document};
+use trailsight_benches::{documents, trail};
 use trailsight_engine::parse::{
     DocumentSummary, ParsedItem, parse_document, parse_document_reference,
 };
@@ -26,8 +26,15 @@ fn count_events(parse: ParseFn, doc: &[u8]) -> usize {
     events
 }
 
+/// The first `RECORDS` records of a simulated day, in one document.
+fn document() -> Vec<u8> {
+    // About a thousand records more than needed, so that the first document is full.
+    let trail = trail(RECORDS + 1_000, 1.0, 1, 3);
+    documents(&trail, RECORDS).swap_remove(0)
+}
+
 fn parse(c: &mut Criterion) {
-    let document = records_document(&events(RECORDS, 1, 60, 3));
+    let document = document();
     let options = IngestOptions::new(&DetectorConfig::default());
     let mut group = c.benchmark_group("engine::parse");
     // Short runs: the whole `cargo bench` stays within a few minutes on two busy cores.
@@ -60,7 +67,7 @@ fn parse(c: &mut Criterion) {
 }
 
 fn gunzip(c: &mut Criterion) {
-    let document = records_document(&events(RECORDS, 1, 60, 3));
+    let document = document();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&document).expect("in memory");
     let compressed = gz.finish().expect("in memory");

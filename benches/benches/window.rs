@@ -1,10 +1,10 @@
-//! The window core and detector: events counted per second, with the clock advanced as
-//! `trailsight detect` does (after every file, here every 300 events).
+//! The window core and detector: a simulated trail's events counted per second, with the clock
+//! advanced as `trailsight detect` does (after every file, here every 300 events).
 
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use trailsight_benches::events;
+use trailsight_benches::trail;
 use trailsight_engine::window::MinuteCounts;
 use trailsight_engine::{Detector, DetectorConfig};
 
@@ -14,19 +14,17 @@ fn detector(c: &mut Criterion) {
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
     group.sample_size(10);
-    for (label, n, apis) in [
-        ("9d-200k-60apis", 200_000, 60),
-        ("9d-200k-600apis", 200_000, 600),
-    ] {
-        let input = events(n, 9, apis, 7);
-        group.throughput(Throughput::Elements(n as u64));
+    // One account-region (83 API series), and seven (581 series in seven partitions).
+    for (label, accounts) in [("9d-200k-1account", 1), ("9d-200k-7accounts", 7)] {
+        let input = trail(200_000, 9.0, accounts, 7).events();
+        group.throughput(Throughput::Elements(input.len() as u64));
         group.bench_with_input(BenchmarkId::from_parameter(label), &input, |b, input| {
             b.iter(|| {
                 let mut detector = Detector::new(DetectorConfig::default()).expect("valid config");
                 let mut records = Vec::new();
                 for chunk in input.chunks(300) {
                     for e in chunk {
-                        detector.observe(&e.event());
+                        detector.observe(e);
                     }
                     detector.advance(&mut records);
                 }

@@ -6,14 +6,15 @@
 //! - `statistics_match_brute_force`: every number of every emitted record must equal a recount
 //!   over the raw events by the rules in `docs/statistics.md`.
 //!
-//! Trails are random: background traffic with a daily rhythm, rare and busy APIs, errors, and
-//! random bursts, delivered out of order within the allowed lateness, with duplicates.
+//! Trails are random, drawn with the simulator's seeded generator (`trailsight-sim`): background
+//! traffic with the simulator's daily and weekly rhythm, rare and busy APIs, errors, and random
+//! bursts, delivered out of order within the allowed lateness, with duplicates.
 
 mod support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use proptest::prelude::*;
+use proptest::prelude::*; // also the `rand` traits the simulator's generator draws with
 use support::Call;
 use trailsight_engine::insight::AttributeKind;
 use trailsight_engine::model::{
@@ -21,27 +22,10 @@ use trailsight_engine::model::{
 };
 use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, InsightRecord, InsightState, InsightType};
+use trailsight_sim::{SimRng, poisson, rhythm, seeded_rng};
 
 const DAY: i64 = 1440;
 const SCALES: [i64; 4] = [1, 5, 15, 60];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, per_million: u64) -> bool {
-        self.below(1_000_000) < per_million
-    }
-}
 
 const APIS: [(&str, &str); 5] = [
     ("iam.amazonaws.com", "CreateAccessKey"),           // rare
@@ -58,16 +42,25 @@ const ARNS: [&str; 4] = [
 ];
 const AGENTS: [&str; 3] = ["aws-cli/2.15.0", "Boto3/1.34.0", "console.amazonaws.com"];
 
-/// A random trail of `days` days, in delivery order (shuffled within `disorder_minutes`).
+/// Mean calls a minute of the busy API on weekdays, before the simulator's rhythm of people's
+/// traffic (0.3x at 03:00 to 1.7x at 15:00 UTC, 0.4x of that at weekends).
+const BUSY_PER_MINUTE: f64 = 1.33;
+
+/// A random trail of `days` days, in delivery order (shuffled within `disorder_minutes`), drawn
+/// with the simulator's seeded generator.
 fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
-    let mut rng = Rng(seed);
+    let mut rng = seeded_rng(seed);
     let start = Timestamp::parse("2024-03-01T00:00:00Z").unwrap().0 / 60;
     let mut calls = Vec::new();
-    let mut push = |rng: &mut Rng, minute: i64, api: usize, error: Option<&str>| {
+    let mut push = |rng: &mut SimRng, minute: i64, api: usize, error: Option<&str>| {
         let (source, name) = APIS[api];
-        let mut call = Call::at_seconds(minute * 60 + rng.below(60) as i64, source, name)
-            .by(ARNS[rng.below(4) as usize], AGENTS[rng.below(3) as usize])
-            .id(format!("{:032x}", rng.next() << 32 | rng.next()));
+        let id = u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64());
+        let mut call = Call::at_seconds(minute * 60 + rng.random_range(0..60), source, name)
+            .by(
+                ARNS[rng.random_range(0..ARNS.len())],
+                AGENTS[rng.random_range(0..AGENTS.len())],
+            )
+            .id(format!("{id:032x}"));
         if api == 3 {
             call = call.read();
         }
@@ -79,27 +72,25 @@ fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
     // Bursts after the first week, when a full baseline exists, of every size from barely
     // noticeable to obvious.
     let after_week = 7 * DAY + DAY / 2;
-    let mut bursts: Vec<(i64, usize, u64)> = (0..rng.below(8) + 6)
+    let mut bursts: Vec<(i64, usize, u64)> = (0..rng.random_range(6..14))
         .map(|_| {
-            let at =
-                start + after_week + rng.below(((days * DAY - after_week) as u64).max(1)) as i64;
-            (at, rng.below(3) as usize, rng.below(60) + 3)
+            let at = start + after_week + rng.random_range(0..(days * DAY - after_week).max(1));
+            (at, rng.random_range(0..3), rng.random_range(3..63))
         })
         .collect();
     // Some bursts resume after a pause of a few minutes, around the end rule's quiet minutes.
     let mut resumed = Vec::new();
     for &(at, api, size) in &bursts {
-        if rng.chance(500_000) {
-            resumed.push((at + 4 + rng.below(10) as i64, api, size / 2 + 3));
+        if rng.random_bool(0.5) {
+            resumed.push((at + rng.random_range(4..14), api, size / 2 + 3));
         }
     }
     bursts.extend(resumed);
     // The steady agent stops for 5 to 60 minutes once or twice after the first week.
-    let silences: Vec<(i64, i64)> = (0..rng.below(2) + 1)
+    let silences: Vec<(i64, i64)> = (0..rng.random_range(1..3))
         .map(|_| {
-            let at =
-                start + after_week + rng.below(((days * DAY - after_week) as u64).max(1)) as i64;
-            (at, at + 5 + rng.below(56) as i64)
+            let at = start + after_week + rng.random_range(0..(days * DAY - after_week).max(1));
+            (at, at + rng.random_range(5..61))
         })
         .collect();
     for minute in start..start + days * DAY {
@@ -108,22 +99,20 @@ fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
             .iter()
             .any(|&(from, to)| (from..to).contains(&minute))
         {
-            let late = rng.chance(50_000);
+            let late = rng.random_bool(0.05);
             push(&mut rng, minute + i64::from(late), 4, None);
         }
-        let hour = (minute % DAY) / 60;
-        let busy = if (8..18).contains(&hour) { 3 } else { 1 };
-        if rng.chance(700) {
+        if rng.random_bool(0.0007) {
             push(&mut rng, minute, 0, None);
         }
-        for _ in 0..rng.below(busy * 2) {
+        for _ in 0..poisson(&mut rng, BUSY_PER_MINUTE * rhythm(minute)) {
             push(&mut rng, minute, 1, None);
         }
-        if rng.chance(60_000) {
-            let error = rng.chance(200_000).then_some("ParameterAlreadyExists");
+        if rng.random_bool(0.06) {
+            let error = rng.random_bool(0.2).then_some("ParameterAlreadyExists");
             push(&mut rng, minute, 2, error);
         }
-        if rng.chance(20_000) {
+        if rng.random_bool(0.02) {
             push(&mut rng, minute, 3, None);
         }
         for &(at, api, size) in &bursts {
@@ -138,7 +127,7 @@ fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
     // CloudTrail's duplicates: the same record delivered twice.
     let duplicates: Vec<Call> = calls
         .iter()
-        .filter(|_| rng.chance(3_000))
+        .filter(|_| rng.random_bool(0.003))
         .cloned()
         .collect();
     calls.extend(duplicates);
@@ -147,8 +136,8 @@ fn trail(seed: u64, days: i64, disorder_minutes: i64) -> Vec<Call> {
         .into_iter()
         .map(|c| {
             (
-                c.seconds / 60 + rng.below(disorder_minutes as u64 + 1) as i64,
-                rng.next(),
+                c.seconds / 60 + rng.random_range(0..=disorder_minutes),
+                rng.next_u64(),
                 c,
             )
         })

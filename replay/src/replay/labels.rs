@@ -7,11 +7,11 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::simulate::{AnomalyKind, Label, Simulation};
 use trailsight_engine::time::{Minute, Timestamp};
 use trailsight_engine::{InsightRecord, InsightState, InsightType};
+use trailsight_sim::{AnomalyKind, Label, LabelsFile};
 
 /// Minutes an insight may start before its anomaly and still be its detection.
 pub const EARLY_MINUTES: i64 = 15;
@@ -29,16 +29,7 @@ pub const BURST_KINDS: &[AnomalyKind] = &[
 /// The onset target for bursts, in minutes.
 pub const BURST_ONSET_MINUTES: i64 = 5;
 
-/// `labels.json` as `trailsight simulate` writes it.
-#[derive(Debug, Deserialize)]
-pub struct LabelsFile {
-    /// How the trail was made.
-    pub simulation: Option<Simulation>,
-    /// The anomalies and negative controls.
-    pub labels: Vec<Label>,
-}
-
-/// Reads a labels file.
+/// Reads a labels file (`labels.json` as `trailsight simulate` writes it).
 pub fn read(path: &Path) -> anyhow::Result<LabelsFile> {
     let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_slice(&text)

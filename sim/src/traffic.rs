@@ -2,20 +2,21 @@
 //! bursts (deploys, CI releases, the nightly job, Auto Scaling waves) and the labelled anomalies.
 //!
 //! The output is a list of [`Event`]s: a time, an API and a seed. What the record says is decided
-//! later, from the seed alone, by `record.rs`; so an event can be written twice (a duplicate
+//! later, from the seed alone, by `record/`; so an event can be written twice (a duplicate
 //! delivery) and come out byte-identical.
 
 use std::f64::consts::TAU;
 
 use rand::{Rng, RngExt};
 
-use super::catalogue::{
+use crate::catalogue::{
     APIS, DROP_APIS, ERROR_STORMS, NEW_PRINCIPAL_APIS, Principal, QUIET_APIS, RARE_BURST_APIS,
     READ_BURST_APIS, RELEASE_API, SCALE_IN_API, SCALE_OUT_API, SURGE_APIS, api_index,
 };
-use super::ids::time_string;
-use super::profile::Profile;
-use super::{AnomalyKind, InsightType, Label};
+use crate::ids::time_string;
+use crate::labels::{AnomalyKind, InsightType, Label};
+use crate::profile::Profile;
+use crate::rng::{pick_weighted, poisson};
 
 /// Daily rhythm: traffic made by people peaks at 15:00 UTC at 1 + this and bottoms out twelve
 /// hours later at 1 - this. The curve averages exactly 1 over a day, so catalogue rates are
@@ -106,8 +107,10 @@ fn is_weekend(day_start: i64) -> bool {
     (day_start.div_euclid(86_400) + 3).rem_euclid(7) >= 5
 }
 
-/// The human-traffic factor of a minute: the daily curve times the weekend dip.
-pub(crate) fn rhythm(minute: i64) -> f64 {
+/// The rhythm of people's traffic in `minute` (minutes since the Unix epoch, UTC): the daily
+/// curve `1 + 0.7 cos(2π(h - 15)/24)` of the hour `h` (0.3 at 03:00, 1.7 at 15:00, mean 1 over
+/// a day) times 0.4 on Saturdays and Sundays. Multiply a weekday mean rate by it.
+pub fn rhythm(minute: i64) -> f64 {
     let hour = minute.rem_euclid(1440) as f64 / 60.0;
     let daily = 1.0 + DAILY_AMPLITUDE * (TAU * (hour - PEAK_HOUR) / 24.0).cos();
     if is_weekend(minute * 60) {
@@ -133,40 +136,6 @@ fn base_rate(profile: &Profile, scale: f64, api: usize) -> f64 {
 fn mix_rhythm(api: usize, rhythm: f64) -> f64 {
     let office = APIS[api].office;
     (1.0 - office) + office * rhythm
-}
-
-/// A Poisson-distributed count with mean `lambda`.
-///
-/// Knuth's product-of-uniforms method, applied to chunks of at most 16 so that `exp(-chunk)`
-/// stays far from underflow; its cost is linear in `lambda`, which is the cost of generating the
-/// events anyway.
-pub(crate) fn poisson(rng: &mut impl Rng, lambda: f64) -> u32 {
-    let mut left = lambda;
-    let mut count = 0;
-    while left > 0.0 {
-        let chunk = left.min(16.0);
-        left -= chunk;
-        let limit = (-chunk).exp();
-        let mut product = rng.random::<f64>();
-        while product > limit {
-            count += 1;
-            product *= rng.random::<f64>();
-        }
-    }
-    count
-}
-
-/// Weighted choice; weights are small positive integers.
-pub(crate) fn pick_weighted<T: Copy>(rng: &mut impl Rng, items: &[(T, u32)]) -> T {
-    let total: u32 = items.iter().map(|&(_, w)| w).sum();
-    let mut ticket = rng.random_range(0..total);
-    for &(item, weight) in items {
-        if ticket < weight {
-            return item;
-        }
-        ticket -= weight;
-    }
-    unreachable!("ticket below total weight")
 }
 
 fn shuffle<T>(rng: &mut impl Rng, items: &mut [T]) {
@@ -589,37 +558,13 @@ fn anomaly_events(
 
 #[cfg(test)]
 mod tests {
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64Mcg;
     use trailsight_engine::time::Timestamp;
 
     use super::*;
+    use crate::rng::seeded_rng;
 
     fn ts(text: &str) -> i64 {
         Timestamp::parse(text).unwrap().0
-    }
-
-    #[test]
-    fn poisson_mean_and_variance() {
-        let mut rng = Pcg64Mcg::seed_from_u64(9);
-        for lambda in [0.01, 0.7, 5.0, 40.0] {
-            let n = 20_000;
-            let draws: Vec<f64> = (0..n)
-                .map(|_| f64::from(poisson(&mut rng, lambda)))
-                .collect();
-            let mean = draws.iter().sum::<f64>() / n as f64;
-            let var = draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / n as f64;
-            // Five standard errors: the mean's is sqrt(lambda / n), the variance ratio's about
-            // sqrt(2 / n + 1 / (n lambda)).
-            let tolerance = 5.0 * (lambda / n as f64).sqrt();
-            assert!((mean - lambda).abs() < tolerance, "{lambda}: mean {mean}");
-            let ratio_tolerance = 5.0 * (2.0 / n as f64 + 1.0 / (n as f64 * lambda)).sqrt();
-            assert!(
-                (var / lambda - 1.0).abs() < ratio_tolerance,
-                "{lambda}: var {var}"
-            );
-        }
-        assert_eq!(poisson(&mut rng, 0.0), 0);
     }
 
     #[test]
@@ -648,7 +593,7 @@ mod tests {
             start: ts("2024-03-04T06:30:00Z"),
             end: ts("2024-03-04T18:30:00Z"),
         };
-        let mut rng = Pcg64Mcg::seed_from_u64(1);
+        let mut rng = seeded_rng(1);
         let events = unit_events(&profile, 1.0, span, &[], &mut rng);
         assert!(events.len() > 5_000, "{}", events.len());
         assert!(events.windows(2).all(|w| w[0].time <= w[1].time));
@@ -659,7 +604,7 @@ mod tests {
     fn anomalies_follow_the_baseline_and_do_not_overlap() {
         let profile = profile();
         let start = ts("2024-03-04T00:00:00Z");
-        let mut rng = Pcg64Mcg::seed_from_u64(2);
+        let mut rng = seeded_rng(2);
         let short = Span {
             start,
             end: start + 8 * 86_400,
@@ -745,7 +690,7 @@ mod tests {
             start,
             end: start + 10 * 86_400,
         };
-        let mut rng = Pcg64Mcg::seed_from_u64(9);
+        let mut rng = seeded_rng(9);
         let anomalies = plan_anomalies(&profile, 1.0, run, &mut rng);
         let drop = anomalies
             .iter()

@@ -3,21 +3,19 @@
 //! Hashes are real SHA-256 values of the uncompressed log files and of the previous digest, so
 //! the chain can be checked. Signatures are random hex: there is no private key to sign with.
 
-use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::Result;
-use flate2::{Compression, GzBuilder};
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use rand::RngExt;
 
-use super::delivery::{LogFile, write_file};
-use super::ids::{self, Stream, civil, date_folder};
-use super::json::object;
-use super::profile::Profile;
-use super::record::TRAIL_NAME;
-use super::sha256::sha256;
-use super::traffic::Span;
+use crate::catalogue::TRAIL_NAME;
+use crate::delivery::{LogFile, gzip, write_file};
+use crate::error::SimulateError;
+use crate::ids::{self, Stream, civil, date_folder};
+use crate::json::object;
+use crate::profile::Profile;
+use crate::rng::seeded_rng;
+use crate::sha256::sha256;
+use crate::traffic::Span;
 
 /// Where the trail lives and how digests are keyed, shared by every account-region.
 pub(crate) struct Trail<'a> {
@@ -42,8 +40,8 @@ pub(crate) fn write_digests(
     account_region: [u64; 2],
     run: Span,
     mut files: Vec<LogFile>,
-) -> Result<Digests> {
-    let mut rng = Pcg64Mcg::seed_from_u64(ids::derive_seed(
+) -> Result<Digests, SimulateError> {
+    let mut rng = seeded_rng(ids::derive_seed(
         trail.seed,
         Stream::Digest,
         &account_region,
@@ -52,7 +50,7 @@ pub(crate) fn write_digests(
     let fingerprint = {
         // One signing key per Region, as CloudTrail has.
         let mut text = String::with_capacity(32);
-        let mut key_rng = Pcg64Mcg::seed_from_u64(ids::derive_seed(
+        let mut key_rng = seeded_rng(ids::derive_seed(
             trail.seed,
             Stream::Run,
             &[ids::hash_str(&profile.region)],
@@ -72,6 +70,7 @@ pub(crate) fn write_digests(
     let mut next_file = 0;
     let mut written = Digests::default();
     let mut body = String::new();
+    let mut gz = Vec::new();
     while start <= last_delivery {
         let first = next_file;
         while next_file < files.len() && files[next_file].delivery < end {
@@ -137,12 +136,7 @@ pub(crate) fn write_digests(
                 }
             });
         });
-        let mut gz = Vec::new();
-        let mut encoder = GzBuilder::new()
-            .mtime(0)
-            .write(&mut gz, Compression::new(6));
-        encoder.write_all(body.as_bytes())?;
-        encoder.finish()?;
+        gzip(body.as_bytes(), &mut gz);
         write_file(out_dir, &key, &gz)?;
         written.files += 1;
         written.bytes += gz.len() as u64;

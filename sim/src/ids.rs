@@ -156,14 +156,13 @@ pub(crate) fn push_us_time(out: &mut String, t: i64) {
 
 #[cfg(test)]
 mod tests {
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64Mcg;
 
     use super::*;
+    use crate::rng::seeded_rng;
 
     #[test]
     fn uuids_are_version_4() {
-        let mut rng = Pcg64Mcg::seed_from_u64(7);
+        let mut rng = seeded_rng(7);
         for _ in 0..100 {
             let u = uuid(&mut rng);
             let b = u.as_bytes();

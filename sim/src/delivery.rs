@@ -5,15 +5,15 @@ use std::fs;
 use std::io::Write as _;
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
 use flate2::{Compression, GzBuilder};
 use rand::{Rng, RngExt};
 
-use super::ids::{self, civil, date_folder};
-use super::profile::Profile;
-use super::record::write_record;
-use super::sha256::sha256;
-use super::traffic::Event;
+use crate::error::SimulateError;
+use crate::ids::{self, civil, date_folder};
+use crate::profile::Profile;
+use crate::record::write_record;
+use crate::sha256::sha256;
+use crate::traffic::Event;
 
 /// CloudTrail publishes log files about every 5 minutes.
 const DELIVERY_PERIOD: i64 = 300;
@@ -28,7 +28,7 @@ const LATE_FILE_SHARE: f64 = 0.01;
 const LATE_STEPS: std::ops::RangeInclusive<i64> = 4..=15;
 /// Share of records delivered twice (same `eventID`, identical bytes).
 const DUPLICATE_SHARE: f64 = 0.003;
-/// gzip level of the log files.
+/// gzip level of the log and digest files.
 const GZIP_LEVEL: u32 = 6;
 
 /// A log file written to disk, as the digest files list it.
@@ -61,19 +61,35 @@ struct Planned {
     members: Vec<u32>,
 }
 
-/// Writes `events` (one account-region, one unit, sorted by time) as log files under `out_dir`.
-pub(crate) fn deliver(
-    out_dir: &Path,
+/// One log file of a unit, rendered: what both the writer and the in-memory trail take.
+pub(crate) struct RenderedFile<'a> {
+    /// The S3 key.
+    pub(crate) key: String,
+    /// Delivery time (the time in the file name), UTC seconds.
+    pub(crate) delivery: i64,
+    pub(crate) late: bool,
+    /// The uncompressed `{"Records":[...]}` document.
+    pub(crate) body: &'a str,
+    /// Where each record ends in `body` (exclusive byte offsets), in file order.
+    pub(crate) record_ends: &'a [usize],
+    pub(crate) oldest_event: i64,
+    pub(crate) newest_event: i64,
+}
+
+/// Renders `events` (one account-region, one unit, sorted by time) as the unit's log files, in
+/// delivery-slot order, handing each to `each`; the body buffer is reused between files.
+pub(crate) fn render_files<E>(
     profile: &Profile,
     events: &[Event],
     rng: &mut impl Rng,
-) -> Result<Delivered> {
+    mut each: impl FnMut(RenderedFile<'_>) -> Result<(), E>,
+) -> Result<(), E> {
     let files = plan_files(events, rng);
-    let mut delivered = Delivered::default();
     let mut body = String::new();
-    let mut gz = Vec::new();
+    let mut record_ends = Vec::new();
     for file in files {
         body.clear();
+        record_ends.clear();
         body.push_str("{\"Records\":[");
         let (mut oldest, mut newest) = (i64::MAX, i64::MIN);
         for (n, &member) in file.members.iter().enumerate() {
@@ -84,29 +100,47 @@ pub(crate) fn deliver(
             oldest = oldest.min(event.time);
             newest = newest.max(event.time);
             write_record(&mut body, event, profile);
+            record_ends.push(body.len());
         }
         body.push_str("]}");
-
         let key = log_file_key(profile, file.delivery, rng);
-        gz.clear();
-        let mut encoder = GzBuilder::new()
-            .mtime(0)
-            .write(&mut gz, Compression::new(GZIP_LEVEL));
-        encoder.write_all(body.as_bytes())?;
-        encoder.finish()?;
-        write_file(out_dir, &key, &gz)?;
+        each(RenderedFile {
+            key,
+            delivery: file.delivery,
+            late: file.late,
+            body: &body,
+            record_ends: &record_ends,
+            oldest_event: oldest,
+            newest_event: newest,
+        })?;
+    }
+    Ok(())
+}
 
-        delivered.records += file.members.len() as u64;
+/// Writes `events` (one account-region, one unit, sorted by time) as log files under `out_dir`.
+pub(crate) fn deliver(
+    out_dir: &Path,
+    profile: &Profile,
+    events: &[Event],
+    rng: &mut impl Rng,
+) -> Result<Delivered, SimulateError> {
+    let mut delivered = Delivered::default();
+    let mut gz = Vec::new();
+    render_files(profile, events, rng, |file| -> Result<(), SimulateError> {
+        gzip(file.body.as_bytes(), &mut gz);
+        write_file(out_dir, &file.key, &gz)?;
+        delivered.records += file.record_ends.len() as u64;
         delivered.late_files += u64::from(file.late);
         delivered.bytes += gz.len() as u64;
         delivered.files.push(LogFile {
-            key,
+            sha256: sha256(file.body.as_bytes()),
+            key: file.key,
             delivery: file.delivery,
-            sha256: sha256(body.as_bytes()),
-            newest_event: newest,
-            oldest_event: oldest,
+            newest_event: file.newest_event,
+            oldest_event: file.oldest_event,
         });
-    }
+        Ok(())
+    })?;
     delivered.duplicates = delivered.records - events.len() as u64;
     Ok(delivered)
 }
@@ -175,26 +209,40 @@ fn log_file_key(profile: &Profile, delivery: i64, rng: &mut impl Rng) -> String 
     key
 }
 
+/// Replaces `out` with `bytes` gzipped as CloudTrail's files are (level 6, header mtime 0, so
+/// the same bytes always compress to the same file).
+pub(crate) fn gzip(bytes: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut encoder = GzBuilder::new()
+        .mtime(0)
+        .write(out, Compression::new(GZIP_LEVEL));
+    // Compressing into memory has no I/O that could fail.
+    encoder.write_all(bytes).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory");
+}
+
 /// Writes `bytes` at `key` under `out_dir`, creating folders as needed.
-pub(crate) fn write_file(out_dir: &Path, key: &str, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_file(out_dir: &Path, key: &str, bytes: &[u8]) -> Result<(), SimulateError> {
     let path = out_dir.join(key);
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        fs::create_dir_all(parent).map_err(|source| SimulateError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
-    fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    fs::write(&path, bytes).map_err(|source| SimulateError::WriteFile { path, source })
 }
 
 #[cfg(test)]
 mod tests {
-    use rand::SeedableRng;
-    use rand_pcg::Pcg64Mcg;
 
     use super::*;
-    use crate::simulate::traffic::ErrorChoice;
+    use crate::rng::seeded_rng;
+    use crate::traffic::ErrorChoice;
 
     #[test]
     fn files_respect_delivery_times_and_duplicate_some_records() {
-        let mut rng = Pcg64Mcg::seed_from_u64(4);
+        let mut rng = seeded_rng(4);
         let start = 1_709_510_400;
         let events: Vec<Event> = (0..100_000)
             .map(|i| Event {

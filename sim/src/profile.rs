@@ -1,11 +1,11 @@
 //! What makes one simulated account-region different from another: its resources (instances,
 //! VPC, keys), its own multiplier on every API's rate, and the time of its nightly job.
 
-use rand::{RngExt, SeedableRng};
-use rand_pcg::Pcg64Mcg;
+use rand::RngExt;
 
-use super::catalogue::{APIS, CRON_APIS, DEPLOY_APIS, api_index};
-use super::ids::{self, Stream};
+use crate::catalogue::{APIS, CRON_APIS, DEPLOY_APIS, api_index};
+use crate::ids::{self, Stream};
+use crate::rng::seeded_rng;
 
 /// Instances behind the app-server and SSM agent roles. Fixed, not scaled: `--scale` makes each
 /// of them busier rather than adding more of them.
@@ -87,7 +87,7 @@ impl Profile {
         region: &str,
         logs_global: bool,
     ) -> Profile {
-        let mut rng = Pcg64Mcg::seed_from_u64(ids::derive_seed(
+        let mut rng = seeded_rng(ids::derive_seed(
             seed,
             Stream::Profile,
             &[account_index as u64, region_index as u64],

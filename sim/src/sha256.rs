@@ -86,7 +86,7 @@ fn compress(state: &mut [u32; 8], block: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simulate::ids::push_hex;
+    use crate::ids::push_hex;
 
     fn hex(data: &[u8]) -> String {
         let mut out = String::new();
