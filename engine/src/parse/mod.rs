@@ -15,7 +15,10 @@ use crate::time::TimeError;
 mod fast;
 mod lenient;
 mod record;
+mod stream;
 mod walk;
+
+pub use stream::{DocumentStream, StreamError};
 
 /// Where in a document a record or an error is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

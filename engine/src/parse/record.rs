@@ -211,6 +211,13 @@ pub(crate) struct Element<'a> {
     pub(crate) records: Option<&'a RawValue>,
     pub(crate) events: Option<&'a RawValue>,
     pub(crate) log_events: Option<&'a RawValue>,
+    /// Repeats of those keys (a JSON object may repeat a key; the records of every repeat are
+    /// read, not only the last one's).
+    #[expect(
+        clippy::box_collection,
+        reason = "almost never there: a box is one word in every Element, a Vec three"
+    )]
+    pub(crate) repeated: Option<Box<Vec<(Wrapper, &'a RawValue)>>>,
     pub(crate) message_type: LStr<'a>,
     pub(crate) detail_type: LStr<'a>,
     /// What `detail` held. When it is an object, its fields are read into `record`: an envelope
@@ -222,6 +229,59 @@ pub(crate) struct Element<'a> {
     pub(crate) lookup_read_only: Lenient<bool>,
     pub(crate) message: LStr<'a>,
     pub(crate) digest_marker: bool,
+}
+
+/// The keys whose array holds records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wrapper {
+    /// `Records` of a CloudTrail log file.
+    Records,
+    /// `Events` of `lookup-events` output.
+    Events,
+    /// `logEvents` of a CloudWatch Logs message.
+    LogEvents,
+}
+
+impl Wrapper {
+    /// The key as it is written.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Wrapper::Records => "Records",
+            Wrapper::Events => "Events",
+            Wrapper::LogEvents => "logEvents",
+        }
+    }
+}
+
+impl<'a> Element<'a> {
+    /// Keeps the array of a wrapper key; a repeated key's arrays are all kept, in order.
+    fn wrapper(&mut self, wrapper: Wrapper, raw: &'a RawValue) {
+        let slot = match wrapper {
+            Wrapper::Records => &mut self.records,
+            Wrapper::Events => &mut self.events,
+            Wrapper::LogEvents => &mut self.log_events,
+        };
+        if slot.is_none() {
+            *slot = Some(raw);
+        } else {
+            self.repeated.get_or_insert_default().push((wrapper, raw));
+        }
+    }
+
+    /// The arrays of `wrapper`, in document order.
+    pub(crate) fn arrays(&self, wrapper: Wrapper) -> impl Iterator<Item = &'a RawValue> + '_ {
+        let first = match wrapper {
+            Wrapper::Records => self.records,
+            Wrapper::Events => self.events,
+            Wrapper::LogEvents => self.log_events,
+        };
+        let repeats = self.repeated.iter().flat_map(|r| r.iter());
+        first.into_iter().chain(
+            repeats
+                .filter(move |(w, _)| *w == wrapper)
+                .map(|(_, raw)| *raw),
+        )
+    }
 }
 
 impl<'de> Deserialize<'de> for Element<'de> {
@@ -276,9 +336,18 @@ impl<'de> Visitor<'de> for ElementVisitor {
                 continue;
             }
             match key {
-                ElementKey::Records => el.records = Some(map.next_value()?),
-                ElementKey::Events => el.events = Some(map.next_value()?),
-                ElementKey::LogEvents => el.log_events = Some(map.next_value()?),
+                ElementKey::Records => {
+                    let raw = map.next_value()?;
+                    el.wrapper(Wrapper::Records, raw);
+                }
+                ElementKey::Events => {
+                    let raw = map.next_value()?;
+                    el.wrapper(Wrapper::Events, raw);
+                }
+                ElementKey::LogEvents => {
+                    let raw = map.next_value()?;
+                    el.wrapper(Wrapper::LogEvents, raw);
+                }
                 ElementKey::MessageType => el.message_type = map.next_value()?,
                 ElementKey::DetailType => el.detail_type = map.next_value()?,
                 ElementKey::Detail => {

@@ -58,19 +58,48 @@ fn own_event(e: Event<'_>) -> Event<'static> {
     }
 }
 
+fn own_item(item: ParsedItem<'_>) -> Item {
+    match item {
+        ParsedItem::Event { event, location } => Item::Event(Box::new(own_event(event)), location),
+        ParsedItem::Insight { json, location } => Item::Insight(json.into_owned(), location),
+        ParsedItem::Aggregated { location } => Item::Aggregated(location),
+        ParsedItem::Error(error) => Item::Error(error),
+    }
+}
+
+/// Parses a whole document, and checks that the same bytes streamed in pieces of several sizes
+/// give exactly the same items and format: every test of this file is a test of the stream too.
 fn collect(doc: impl AsRef<[u8]>) -> (DocumentFormat, Vec<Item>) {
+    let doc = doc.as_ref();
     let mut items = Vec::new();
-    let summary = parse_document(doc.as_ref(), &mut |item| {
-        items.push(match item {
-            ParsedItem::Event { event, location } => {
-                Item::Event(Box::new(own_event(event)), location)
-            }
-            ParsedItem::Insight { json, location } => Item::Insight(json.into_owned(), location),
-            ParsedItem::Aggregated { location } => Item::Aggregated(location),
-            ParsedItem::Error(error) => Item::Error(error),
-        })
-    });
+    let summary = parse_document(doc, &mut |item| items.push(own_item(item)));
     assert_ordinals(&items);
+    let whole = format!("{:?} {items:?}", summary.format);
+    for piece in [1, 3, 16, 97, doc.len() / 2 + 1] {
+        let (format, streamed) = stream_in_pieces(doc, piece.max(1), false);
+        assert_eq!(
+            format!("{format:?} {streamed:?}"),
+            whole,
+            "streamed in pieces of {piece} bytes"
+        );
+    }
+    (summary.format, items)
+}
+
+/// The items of `doc` fed to a [`DocumentStream`] `piece` bytes at a time.
+fn stream_in_pieces(doc: &[u8], piece: usize, reference: bool) -> (DocumentFormat, Vec<Item>) {
+    let mut items = Vec::new();
+    let mut stream = if reference {
+        DocumentStream::reference(usize::MAX)
+    } else {
+        DocumentStream::new(usize::MAX)
+    };
+    for chunk in doc.chunks(piece) {
+        stream
+            .feed(chunk, &mut |item| items.push(own_item(item)))
+            .expect("no limit");
+    }
+    let summary = stream.finish(&mut |item| items.push(own_item(item)));
     (summary.format, items)
 }
 
