@@ -12,7 +12,7 @@ use super::RecordErrorKind;
 use super::lenient::{
     ARRAY, Accept, BOOLEAN, Key, KeySet, LStr, Lenient, NULL, NUMBER, STRING, Skip, drain_seq,
 };
-use crate::event::{Event, EventCategory, UserIdentity};
+use crate::event::{Event, EventCategory, UserIdentity, is_account_id, is_region_name};
 use crate::time::Timestamp;
 
 /// What `readOnly` and `managementEvent` accept, for error messages.
@@ -493,6 +493,14 @@ fn optional_bool(
 }
 
 /// Cuts `s` to at most `max` bytes at a character boundary.
+fn invalid(field: &'static str, value: &str, expected: &'static str) -> RecordErrorKind {
+    RecordErrorKind::InvalidValue {
+        field,
+        value: truncate(value, 64),
+        expected,
+    }
+}
+
 pub(crate) fn truncate(s: &str, max: usize) -> String {
     s[..s.floor_char_boundary(max)].to_owned()
 }
@@ -520,9 +528,27 @@ impl<'a> Record<'a> {
         let event_source = required("eventSource", take(&mut self.event_source))?;
         let event_name = required("eventName", take(&mut self.event_name))?;
         let aws_region = required("awsRegion", take(&mut self.aws_region))?;
+        // Both name folders and files of the output (`AWSLogs/<account>/…/<region>/`): a value
+        // that is not what AWS writes is refused, never turned into a path.
+        if !is_region_name(&aws_region) {
+            return Err(invalid(
+                "awsRegion",
+                &aws_region,
+                "an AWS region name such as us-east-1",
+            ));
+        }
         let event_id = optional("eventID", take(&mut self.event_id))?;
         let recipient_account_id =
             optional("recipientAccountId", take(&mut self.recipient_account_id))?;
+        if let Some(account) = recipient_account_id.as_deref()
+            && !is_account_id(account)
+        {
+            return Err(invalid(
+                "recipientAccountId",
+                account,
+                "a 12-digit AWS account ID",
+            ));
+        }
         let event_type = optional("eventType", take(&mut self.event_type))?;
         let error_code =
             optional("errorCode", take(&mut self.error_code))?.filter(|code| !code.is_empty());
