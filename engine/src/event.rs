@@ -286,15 +286,17 @@ fn fnv1a_128(bytes: &[u8]) -> u128 {
     })
 }
 
-/// Whether `text` is an AWS account ID: 12 ASCII digits.
+/// Whether `text` can be an AWS account ID: ASCII digits only, at most 12 (AWS writes 12;
+/// anonymised samples sometimes shorten them, e.g. `1111111111`). Never a path: no `/`, `.` or
+/// anything else a folder name could misuse.
 ///
 /// ```
 /// use trailsight_engine::event::is_account_id;
-/// assert!(is_account_id("111122223333"));
+/// assert!(is_account_id("111122223333") && is_account_id("1111111111"));
 /// assert!(!is_account_id("../../tmp/x") && !is_account_id("1111222233334") && !is_account_id(""));
 /// ```
 pub fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+    (1..=12).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// Whether `text` is an AWS region name: a 2- to 4-letter prefix, one or more words of

@@ -463,7 +463,7 @@ fn an_account_id_that_is_a_path_never_leaves_the_output_folder() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(
         stderr(&output)
-            .contains(r#"recipientAccountId "../../escaped" is not a 12-digit AWS account ID"#),
+            .contains(r#"recipientAccountId "../../escaped" is not an AWS account ID (12 digits)"#),
         "{}",
         stderr(&output)
     );

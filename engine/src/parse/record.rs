@@ -546,7 +546,7 @@ impl<'a> Record<'a> {
             return Err(invalid(
                 "recipientAccountId",
                 account,
-                "a 12-digit AWS account ID",
+                "an AWS account ID (12 digits)",
             ));
         }
         let event_type = optional("eventType", take(&mut self.event_type))?;

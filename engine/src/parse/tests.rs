@@ -707,7 +707,7 @@ fn skipped_fields_may_have_any_type() {
 fn account_and_region_must_be_what_aws_writes() {
     let hostile = [
         ("recipientAccountId", "../../../../tmp/x"),
-        ("recipientAccountId", "12345678901"),
+        ("recipientAccountId", "1234567890123"),
         ("recipientAccountId", "/etc"),
         ("awsRegion", "../../x"),
         ("awsRegion", "us-east-1/../../x"),
@@ -728,7 +728,7 @@ fn account_and_region_must_be_what_aws_writes() {
                 if field == "awsRegion" {
                     "an AWS region name such as us-east-1"
                 } else {
-                    "a 12-digit AWS account ID"
+                    "an AWS account ID (12 digits)"
                 }
             )
         );
