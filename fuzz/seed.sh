@@ -47,6 +47,8 @@ documents += [
 for data in documents:
     write("parse_document", data)
     write("fast_path", data)
+    # parse_stream: two bytes of piece sizes, then the document.
+    write("parse_stream", b"\x03\x40" + data)
 for target in ["records_element", "lookup_events", "eventbridge", "cloudwatch_logs", "fast_path"]:
     for data in records:
         write(target, data)

@@ -102,11 +102,14 @@ impl<'a> Event<'a> {
     }
 
     /// The account the event is keyed by: `recipientAccountId`, or, when a record lacks it,
-    /// `userIdentity.accountId`.
+    /// `userIdentity.accountId` if that is an account ID (it can also be `ANONYMOUS_PRINCIPAL`
+    /// or a service's name).
     pub fn account_id(&self) -> Option<&str> {
-        self.recipient_account_id
+        self.recipient_account_id.as_deref().or(self
+            .user_identity
+            .account_id
             .as_deref()
-            .or(self.user_identity.account_id.as_deref())
+            .filter(|a| is_account_id(a)))
     }
 
     /// The `userIdentityArn` attribution value of this event.
@@ -281,6 +284,43 @@ fn fnv1a_128(bytes: &[u8]) -> u128 {
     bytes.iter().fold(OFFSET, |hash, &b| {
         (hash ^ u128::from(b)).wrapping_mul(PRIME)
     })
+}
+
+/// Whether `text` can be an AWS account ID: ASCII digits only, at most 12 (AWS writes 12;
+/// anonymised samples sometimes shorten them, e.g. `1111111111`). Never a path: no `/`, `.` or
+/// anything else a folder name could misuse.
+///
+/// ```
+/// use trailsight_engine::event::is_account_id;
+/// assert!(is_account_id("111122223333") && is_account_id("1111111111"));
+/// assert!(!is_account_id("../../tmp/x") && !is_account_id("1111222233334") && !is_account_id(""));
+/// ```
+pub fn is_account_id(text: &str) -> bool {
+    (1..=12).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `text` is an AWS region name: a 2- to 4-letter prefix, one or more words of
+/// lower-case letters and a number, joined by `-` (`us-east-1`, `us-gov-west-1`,
+/// `eusc-de-east-1`).
+///
+/// ```
+/// use trailsight_engine::event::is_region_name;
+/// assert!(is_region_name("us-east-1") && is_region_name("us-gov-west-1") && is_region_name("cn-north-1"));
+/// assert!(!is_region_name("../us-east-1") && !is_region_name("us-east") && !is_region_name("US-EAST-1"));
+/// ```
+pub fn is_region_name(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    let lower = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase());
+    match parts.as_slice() {
+        [prefix, words @ .., number] if !words.is_empty() => {
+            (2..=4).contains(&prefix.len())
+                && lower(prefix)
+                && words.iter().all(lower)
+                && (1..=2).contains(&number.len())
+                && number.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::DetectorConfig;
 use crate::event::{Event, EventCategory, EventIdKey, ReadOnlyFallback};
 use crate::insight::InsightType;
-use crate::parse::{DocumentFormat, ParsedItem, RecordError, parse_document};
+use crate::parse::{
+    DocumentFormat, DocumentStream, ParsedItem, RecordError, StreamError, parse_document,
+};
 use crate::time::{Minute, Timestamp};
 
 /// The parts of a [`DetectorConfig`] that decide which events are analysed. Cheap to clone and
@@ -282,7 +284,15 @@ impl EventBatch {
     /// assert_eq!(batch.errors.len(), 1); // the third line, with its line number and byte offset
     /// ```
     pub fn parse(bytes: &[u8], options: &IngestOptions) -> EventBatch {
-        let mut batch = EventBatch {
+        let mut batch = EventBatch::empty();
+        let summary = parse_document(bytes, &mut |item| batch.add(item, options));
+        batch.format = summary.format;
+        batch
+    }
+
+    /// A batch with nothing in it, of format `Unknown`.
+    fn empty() -> EventBatch {
+        EventBatch {
             strings: Vec::new(),
             lookup: FxHashMap::default(),
             events: Vec::new(),
@@ -296,15 +306,16 @@ impl EventBatch {
             insights: Vec::new(),
             aggregated: 0,
             errors: Vec::new(),
-        };
-        let summary = parse_document(bytes, &mut |item| match item {
-            ParsedItem::Event { event, .. } => batch.push(&event, options),
-            ParsedItem::Insight { json, .. } => batch.insights.push(json.into_owned()),
-            ParsedItem::Aggregated { .. } => batch.aggregated += 1,
-            ParsedItem::Error(error) => batch.errors.push(error),
-        });
-        batch.format = summary.format;
-        batch
+        }
+    }
+
+    fn add(&mut self, item: ParsedItem<'_>, options: &IngestOptions) {
+        match item {
+            ParsedItem::Event { event, .. } => self.push(&event, options),
+            ParsedItem::Insight { json, .. } => self.insights.push(json.into_owned()),
+            ParsedItem::Aggregated { .. } => self.aggregated += 1,
+            ParsedItem::Error(error) => self.errors.push(error),
+        }
     }
 
     fn push(&mut self, event: &Event<'_>, options: &IngestOptions) {
@@ -402,5 +413,74 @@ impl EventBatch {
     /// The minutes of the analysed events, in document order.
     pub fn event_minutes(&self) -> impl Iterator<Item = Minute> + '_ {
         self.events.iter().map(|e| e.minute)
+    }
+}
+
+/// Builds [`EventBatch`]es from a document that arrives in pieces (see
+/// [`crate::parse::DocumentStream`]): [`BatchStream::take`] hands over the events read so far as a
+/// batch, so a document of any size is counted in parts with memory bounded by the parts.
+/// The batches of a document hold exactly what [`EventBatch::parse`] of the whole document holds.
+///
+/// ```
+/// # use trailsight_engine::{DetectorConfig, IngestOptions, ingest::BatchStream};
+/// let options = IngestOptions::new(&DetectorConfig::default());
+/// let line = "{\"eventTime\":\"2024-03-04T10:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutBucketPolicy\",\"awsRegion\":\"eu-west-1\",\"readOnly\":false}\n";
+/// let mut stream = BatchStream::new(options, 1 << 20);
+/// let mut counted = 0;
+/// for _ in 0..1000 {
+///     stream.feed(line.as_bytes())?;
+///     counted += stream.take().analysed();
+/// }
+/// let last = stream.finish();
+/// assert_eq!(counted + last.analysed(), 1000);
+/// assert_eq!(last.format.as_str(), "json-lines");
+/// # Ok::<(), trailsight_engine::parse::StreamError>(())
+/// ```
+#[derive(Debug)]
+pub struct BatchStream {
+    stream: DocumentStream,
+    options: IngestOptions,
+    batch: EventBatch,
+}
+
+impl BatchStream {
+    /// A stream that keeps at most `max_window_bytes` of a value not complete yet.
+    pub fn new(options: IngestOptions, max_window_bytes: usize) -> BatchStream {
+        BatchStream {
+            stream: DocumentStream::new(max_window_bytes),
+            options,
+            batch: EventBatch::empty(),
+        }
+    }
+
+    /// Takes the next bytes of the document.
+    pub fn feed(&mut self, bytes: &[u8]) -> Result<(), StreamError> {
+        let (batch, options) = (&mut self.batch, &self.options);
+        self.stream
+            .feed(bytes, &mut |item| batch.add(item, options))
+    }
+
+    /// What was read since the last `take`, as a batch of format `Unknown` (the format is known
+    /// at the end: [`BatchStream::finish`]).
+    pub fn take(&mut self) -> EventBatch {
+        std::mem::replace(&mut self.batch, EventBatch::empty())
+    }
+
+    /// The document has ended: the rest of it, as a batch with the document's format.
+    pub fn finish(mut self) -> EventBatch {
+        let (batch, options) = (&mut self.batch, &self.options);
+        let summary = self.stream.finish(&mut |item| batch.add(item, options));
+        self.batch.format = summary.format;
+        self.batch
+    }
+
+    /// Bytes received so far.
+    pub fn bytes_received(&self) -> u64 {
+        self.stream.bytes_received()
+    }
+
+    /// Bytes of the document held, not reported yet.
+    pub fn window_bytes(&self) -> usize {
+        self.stream.window_bytes()
     }
 }

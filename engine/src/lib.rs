@@ -62,5 +62,5 @@ pub mod window;
 pub use config::{ConfigError, DetectorConfig, KeyOverride, Limits};
 pub use detector::{Detector, DetectorStats, Observation, OpenInsight, StateSize};
 pub use event::{Event, EventCategory, UserIdentity};
-pub use ingest::{EventBatch, IngestOptions};
+pub use ingest::{BatchStream, EventBatch, IngestOptions};
 pub use insight::{InsightRecord, InsightState, InsightType};

@@ -13,10 +13,11 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use trailsight_engine::InsightRecord;
+use trailsight_engine::event::{is_account_id, is_region_name};
 use trailsight_engine::time::Minute;
 
 /// Writes `records` as JSON lines.
@@ -38,10 +39,22 @@ pub const UNKNOWN_ACCOUNT: &str = "unknown-account";
 pub fn write_s3_layout(records: &[InsightRecord], root: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut files: BTreeMap<(String, String, Minute), Vec<&InsightRecord>> = BTreeMap::new();
     for record in records {
-        let account = record
-            .recipient_account_id
-            .clone()
-            .unwrap_or_else(|| UNKNOWN_ACCOUNT.to_owned());
+        // The parser refuses records whose account or region is not what AWS writes; checked
+        // again here because these values become folders: no value from the data may lead a
+        // path out of `root`.
+        let account = match &record.recipient_account_id {
+            Some(account) if is_account_id(account) => account.clone(),
+            None => UNKNOWN_ACCOUNT.to_owned(),
+            Some(account) => {
+                bail!("not writing an insight of account {account:?}: not an account ID")
+            }
+        };
+        if !is_region_name(&record.aws_region) {
+            bail!(
+                "not writing an insight of region {:?}: not a region name",
+                record.aws_region
+            );
+        }
         let delivered =
             Minute((record.event_time.0.div_euclid(BUCKET_MINUTES) + 1) * BUCKET_MINUTES);
         files

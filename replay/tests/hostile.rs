@@ -405,3 +405,66 @@ fn documents_over_the_size_cap_are_skipped_and_named() {
     let (_, s) = detect(dir.path(), &[trail.to_str().unwrap()]);
     assert_eq!(s["files"]["skipped"].get("too-large"), None, "{s}");
 }
+
+/// A trail whose records name the account `../../escaped`: before the parser refused such
+/// values, `--out DIR` wrote every Insights file to `DIR/../../escaped/`, outside DIR, exit 0.
+#[test]
+fn an_account_id_that_is_a_path_never_leaves_the_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-trail");
+    let mut lines = String::new();
+    let mut stack = vec![sample];
+    let mut files = Vec::new();
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if path.to_string_lossy().contains("/CloudTrail/") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    for path in files {
+        let mut json = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(fs::File::open(&path).unwrap()),
+            &mut json,
+        )
+        .unwrap();
+        let doc: Value = serde_json::from_str(&json).unwrap();
+        for mut record in doc["Records"].as_array().unwrap().iter().cloned() {
+            record["recipientAccountId"] = json!("../../escaped");
+            lines.push_str(&record.to_string());
+            lines.push('\n');
+        }
+    }
+    let trail = dir.path().join("trail.jsonl");
+    fs::write(&trail, &lines).unwrap();
+    let out = dir.path().join("a/b/out");
+    let (output, summary) = detect(
+        dir.path(),
+        &[
+            trail.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--strict",
+        ],
+    );
+    assert!(
+        !dir.path().join("a/escaped").exists(),
+        "written outside --out"
+    );
+    assert!(
+        !dir.path().join("escaped").exists(),
+        "written outside --out"
+    );
+    let written = out.exists().then(|| fs::read_dir(&out).unwrap().count());
+    assert!(written.is_none_or(|n| n == 0), "nothing to write");
+    assert_eq!(summary["records"]["bad"], summary["records"]["total"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output)
+            .contains(r#"recipientAccountId "../../escaped" is not an AWS account ID (12 digits)"#),
+        "{}",
+        stderr(&output)
+    );
+}

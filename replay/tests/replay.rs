@@ -1168,3 +1168,42 @@ fn the_recount_skips_what_the_size_cap_skipped() {
     );
     assert_eq!(row["validation"]["verdict"], "reproduced");
 }
+
+/// Two records claim one `sharedEventID` and state (a record edited by hand, two exports that disagree):
+/// one is dropped. It used to be missing from the text summary, whose counts then did not add
+/// up, and `--strict` exited 0.
+#[test]
+fn a_conflicting_reference_record_is_counted_listed_and_fails_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let trail = dir.path().join("trail.json");
+    fs::write(&trail, json!({"Records": []}).to_string()).unwrap();
+    let start: Value = serde_json::from_str(&sample_line(9)).unwrap();
+    let mut other = start.clone();
+    let id = start["eventID"].as_str().unwrap().to_owned();
+    other["eventID"] = json!("00000000-0000-4000-8000-00000000beef");
+    let reference = dir.path().join("conflict.jsonl");
+    fs::write(&reference, format!("{start}\n{other}\n")).unwrap();
+    let output = trailsight(&["replay", p(&trail), "-r", p(&reference)]);
+    let text = stdout(&output);
+    assert!(
+        text.contains("1 conflicting dropped") && text.contains("from 2 records"),
+        "{text}"
+    );
+    let shared = start["sharedEventID"].as_str().unwrap();
+    let (kept, dropped) = if id.as_str() < "00000000-0000-4000-8000-00000000beef" {
+        (id.as_str(), "00000000-0000-4000-8000-00000000beef")
+    } else {
+        ("00000000-0000-4000-8000-00000000beef", id.as_str())
+    };
+    assert!(
+        text.contains(&format!(
+            "conflict: two {} records of {shared}: kept eventID {kept}, dropped {dropped}",
+            start["insightDetails"]["state"].as_str().unwrap()
+        )),
+        "{text}"
+    );
+    let (_, report) = replay(dir.path(), &[p(&trail), "-r", p(&reference)]);
+    assert_eq!(report["reference"]["conflicting"], 1);
+    let strict = trailsight(&["replay", "-q", "--strict", p(&trail), "-r", p(&reference)]);
+    assert_eq!(strict.status.code(), Some(2), "{}", stderr(&strict));
+}

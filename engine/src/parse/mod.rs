@@ -15,7 +15,10 @@ use crate::time::TimeError;
 mod fast;
 mod lenient;
 mod record;
+mod stream;
 mod walk;
+
+pub use stream::{DocumentStream, StreamError};
 
 /// Where in a document a record or an error is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -158,6 +161,18 @@ pub enum RecordErrorKind {
     Missing {
         /// The field.
         field: &'static str,
+    },
+    /// A field has a value AWS never writes there, such as a `recipientAccountId` that is not
+    /// 12 digits or an `awsRegion` that is not a region name. Account and region name the
+    /// output's folders and files, so such a record is refused rather than analysed.
+    #[error("{field} {value:?} is not {expected}")]
+    InvalidValue {
+        /// The field.
+        field: &'static str,
+        /// The value, cut to at most 64 bytes.
+        value: String,
+        /// What the field must hold.
+        expected: &'static str,
     },
     /// `eventTime` is not a usable time.
     #[error("eventTime {value:?}: {error}")]

@@ -12,7 +12,7 @@ use super::RecordErrorKind;
 use super::lenient::{
     ARRAY, Accept, BOOLEAN, Key, KeySet, LStr, Lenient, NULL, NUMBER, STRING, Skip, drain_seq,
 };
-use crate::event::{Event, EventCategory, UserIdentity};
+use crate::event::{Event, EventCategory, UserIdentity, is_account_id, is_region_name};
 use crate::time::Timestamp;
 
 /// What `readOnly` and `managementEvent` accept, for error messages.
@@ -211,6 +211,13 @@ pub(crate) struct Element<'a> {
     pub(crate) records: Option<&'a RawValue>,
     pub(crate) events: Option<&'a RawValue>,
     pub(crate) log_events: Option<&'a RawValue>,
+    /// Repeats of those keys (a JSON object may repeat a key; the records of every repeat are
+    /// read, not only the last one's).
+    #[expect(
+        clippy::box_collection,
+        reason = "almost never there: a box is one word in every Element, a Vec three"
+    )]
+    pub(crate) repeated: Option<Box<Vec<(Wrapper, &'a RawValue)>>>,
     pub(crate) message_type: LStr<'a>,
     pub(crate) detail_type: LStr<'a>,
     /// What `detail` held. When it is an object, its fields are read into `record`: an envelope
@@ -222,6 +229,59 @@ pub(crate) struct Element<'a> {
     pub(crate) lookup_read_only: Lenient<bool>,
     pub(crate) message: LStr<'a>,
     pub(crate) digest_marker: bool,
+}
+
+/// The keys whose array holds records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wrapper {
+    /// `Records` of a CloudTrail log file.
+    Records,
+    /// `Events` of `lookup-events` output.
+    Events,
+    /// `logEvents` of a CloudWatch Logs message.
+    LogEvents,
+}
+
+impl Wrapper {
+    /// The key as it is written.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Wrapper::Records => "Records",
+            Wrapper::Events => "Events",
+            Wrapper::LogEvents => "logEvents",
+        }
+    }
+}
+
+impl<'a> Element<'a> {
+    /// Keeps the array of a wrapper key; a repeated key's arrays are all kept, in order.
+    fn wrapper(&mut self, wrapper: Wrapper, raw: &'a RawValue) {
+        let slot = match wrapper {
+            Wrapper::Records => &mut self.records,
+            Wrapper::Events => &mut self.events,
+            Wrapper::LogEvents => &mut self.log_events,
+        };
+        if slot.is_none() {
+            *slot = Some(raw);
+        } else {
+            self.repeated.get_or_insert_default().push((wrapper, raw));
+        }
+    }
+
+    /// The arrays of `wrapper`, in document order.
+    pub(crate) fn arrays(&self, wrapper: Wrapper) -> impl Iterator<Item = &'a RawValue> + '_ {
+        let first = match wrapper {
+            Wrapper::Records => self.records,
+            Wrapper::Events => self.events,
+            Wrapper::LogEvents => self.log_events,
+        };
+        let repeats = self.repeated.iter().flat_map(|r| r.iter());
+        first.into_iter().chain(
+            repeats
+                .filter(move |(w, _)| *w == wrapper)
+                .map(|(_, raw)| *raw),
+        )
+    }
 }
 
 impl<'de> Deserialize<'de> for Element<'de> {
@@ -276,9 +336,18 @@ impl<'de> Visitor<'de> for ElementVisitor {
                 continue;
             }
             match key {
-                ElementKey::Records => el.records = Some(map.next_value()?),
-                ElementKey::Events => el.events = Some(map.next_value()?),
-                ElementKey::LogEvents => el.log_events = Some(map.next_value()?),
+                ElementKey::Records => {
+                    let raw = map.next_value()?;
+                    el.wrapper(Wrapper::Records, raw);
+                }
+                ElementKey::Events => {
+                    let raw = map.next_value()?;
+                    el.wrapper(Wrapper::Events, raw);
+                }
+                ElementKey::LogEvents => {
+                    let raw = map.next_value()?;
+                    el.wrapper(Wrapper::LogEvents, raw);
+                }
                 ElementKey::MessageType => el.message_type = map.next_value()?,
                 ElementKey::DetailType => el.detail_type = map.next_value()?,
                 ElementKey::Detail => {
@@ -424,6 +493,14 @@ fn optional_bool(
 }
 
 /// Cuts `s` to at most `max` bytes at a character boundary.
+fn invalid(field: &'static str, value: &str, expected: &'static str) -> RecordErrorKind {
+    RecordErrorKind::InvalidValue {
+        field,
+        value: truncate(value, 64),
+        expected,
+    }
+}
+
 pub(crate) fn truncate(s: &str, max: usize) -> String {
     s[..s.floor_char_boundary(max)].to_owned()
 }
@@ -451,9 +528,27 @@ impl<'a> Record<'a> {
         let event_source = required("eventSource", take(&mut self.event_source))?;
         let event_name = required("eventName", take(&mut self.event_name))?;
         let aws_region = required("awsRegion", take(&mut self.aws_region))?;
+        // Both name folders and files of the output (`AWSLogs/<account>/…/<region>/`): a value
+        // that is not what AWS writes is refused, never turned into a path.
+        if !is_region_name(&aws_region) {
+            return Err(invalid(
+                "awsRegion",
+                &aws_region,
+                "an AWS region name such as us-east-1",
+            ));
+        }
         let event_id = optional("eventID", take(&mut self.event_id))?;
         let recipient_account_id =
             optional("recipientAccountId", take(&mut self.recipient_account_id))?;
+        if let Some(account) = recipient_account_id.as_deref()
+            && !is_account_id(account)
+        {
+            return Err(invalid(
+                "recipientAccountId",
+                account,
+                "an AWS account ID (12 digits)",
+            ));
+        }
         let event_type = optional("eventType", take(&mut self.event_type))?;
         let error_code =
             optional("errorCode", take(&mut self.error_code))?.filter(|code| !code.is_empty());

@@ -58,19 +58,48 @@ fn own_event(e: Event<'_>) -> Event<'static> {
     }
 }
 
+fn own_item(item: ParsedItem<'_>) -> Item {
+    match item {
+        ParsedItem::Event { event, location } => Item::Event(Box::new(own_event(event)), location),
+        ParsedItem::Insight { json, location } => Item::Insight(json.into_owned(), location),
+        ParsedItem::Aggregated { location } => Item::Aggregated(location),
+        ParsedItem::Error(error) => Item::Error(error),
+    }
+}
+
+/// Parses a whole document, and checks that the same bytes streamed in pieces of several sizes
+/// give exactly the same items and format: every test of this file is a test of the stream too.
 fn collect(doc: impl AsRef<[u8]>) -> (DocumentFormat, Vec<Item>) {
+    let doc = doc.as_ref();
     let mut items = Vec::new();
-    let summary = parse_document(doc.as_ref(), &mut |item| {
-        items.push(match item {
-            ParsedItem::Event { event, location } => {
-                Item::Event(Box::new(own_event(event)), location)
-            }
-            ParsedItem::Insight { json, location } => Item::Insight(json.into_owned(), location),
-            ParsedItem::Aggregated { location } => Item::Aggregated(location),
-            ParsedItem::Error(error) => Item::Error(error),
-        })
-    });
+    let summary = parse_document(doc, &mut |item| items.push(own_item(item)));
     assert_ordinals(&items);
+    let whole = format!("{:?} {items:?}", summary.format);
+    for piece in [1, 3, 16, 97, doc.len() / 2 + 1] {
+        let (format, streamed) = stream_in_pieces(doc, piece.max(1), false);
+        assert_eq!(
+            format!("{format:?} {streamed:?}"),
+            whole,
+            "streamed in pieces of {piece} bytes"
+        );
+    }
+    (summary.format, items)
+}
+
+/// The items of `doc` fed to a [`DocumentStream`] `piece` bytes at a time.
+fn stream_in_pieces(doc: &[u8], piece: usize, reference: bool) -> (DocumentFormat, Vec<Item>) {
+    let mut items = Vec::new();
+    let mut stream = if reference {
+        DocumentStream::reference(usize::MAX)
+    } else {
+        DocumentStream::new(usize::MAX)
+    };
+    for chunk in doc.chunks(piece) {
+        stream
+            .feed(chunk, &mut |item| items.push(own_item(item)))
+            .expect("no limit");
+    }
+    let summary = stream.finish(&mut |item| items.push(own_item(item)));
     (summary.format, items)
 }
 
@@ -672,9 +701,50 @@ fn skipped_fields_may_have_any_type() {
     assert_eq!(event.event_id.as_deref(), Some("id-0"));
 }
 
+/// Account and region name the output's folders and files (`AWSLogs/<account>/…/<region>/`):
+/// values AWS never writes are refused with the record's location, never turned into paths.
+#[test]
+fn account_and_region_must_be_what_aws_writes() {
+    let hostile = [
+        ("recipientAccountId", "../../../../tmp/x"),
+        ("recipientAccountId", "1234567890123"),
+        ("recipientAccountId", "/etc"),
+        ("awsRegion", "../../x"),
+        ("awsRegion", "us-east-1/../../x"),
+        ("awsRegion", "."),
+        ("awsRegion", "US-EAST-1"),
+    ];
+    for (field, value) in hostile {
+        let doc = edited(|r| {
+            r.insert(field.into(), Value::String(value.into()));
+        });
+        let (_, items) = collect(format!("{{\"Records\":[{doc},{}]}}", record(1)));
+        let error = errors(&items)[0];
+        assert_eq!(error.location.record, 0);
+        assert_eq!(
+            error.kind.to_string(),
+            format!(
+                "{field} {value:?} is not {}",
+                if field == "awsRegion" {
+                    "an AWS region name such as us-east-1"
+                } else {
+                    "an AWS account ID (12 digits)"
+                }
+            )
+        );
+        assert_eq!(events(&items).len(), 1, "the next record is still read");
+    }
+    // A crafted `userIdentity.accountId` is not used as the account either.
+    let doc = edited(|r| {
+        r.remove("recipientAccountId");
+        r["userIdentity"]["accountId"] = Value::String("../x".into());
+    });
+    assert_eq!(single_event(&doc).account_id(), None);
+}
+
 #[test]
 fn duplicate_keys_take_the_last_value() {
-    let doc = r#"{"eventTime":"2023-07-10T11:42:00Z","eventSource":"a","eventName":"X","eventName":"Y","awsRegion":"r"}"#;
+    let doc = r#"{"eventTime":"2023-07-10T11:42:00Z","eventSource":"a","eventName":"X","eventName":"Y","awsRegion":"eu-west-1"}"#;
     assert_eq!(single_event(doc).event_name, "Y");
 }
 
@@ -1226,7 +1296,7 @@ fn events_of(items: &[Item]) -> impl Iterator<Item = &Event<'static>> {
 #[test]
 fn lookup_events_with_inline_records() {
     let doc = format!(
-        r#"{{"NextToken":"t","Events":[{},{{"EventId":"x","ReadOnly":"false","eventVersion":"1.08","eventTime":"2023-07-10T11:42:00Z","eventSource":"s","eventName":"n","awsRegion":"r"}}]}}"#,
+        r#"{{"NextToken":"t","Events":[{},{{"EventId":"x","ReadOnly":"false","eventVersion":"1.08","eventTime":"2023-07-10T11:42:00Z","eventSource":"s","eventName":"n","awsRegion":"eu-west-1"}}]}}"#,
         r#"{"eventVersion":"1.09","eventTime":"2024-12-11T16:52:00Z","awsRegion":"us-east-1","eventType":"AwsCloudTrailInsight","insightDetails":{"state":"Start"},"eventCategory":"Insight"}"#
     );
     let (format, items) = collect(&doc);

@@ -357,7 +357,11 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         other => other.context("writing the report to stdout")?,
     }
-    let bad_input = trail.summary.has_problems() || report.reference.bad_records > 0;
+    // A reference record dropped or read apart from its pair is input that could not be used
+    // as given, like a bad record.
+    let bad_input = trail.summary.has_problems()
+        || report.reference.bad_records > 0
+        || !report.reference.pairing_problems.is_empty();
     if args.strict && bad_input {
         if !args.quiet {
             writeln!(
@@ -391,6 +395,16 @@ fn build_report(
         }
     }
     counts.pairing_problems = pairing.problems.clone();
+    counts.conflicting = pairing
+        .problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p,
+                trailsight_engine::reference::PairingProblem::Conflict { .. }
+            )
+        })
+        .count() as u64;
     let mut matched_ours = vec![false; ours.len()];
     let mut by_reference: BTreeMap<usize, &matching::Pair> = BTreeMap::new();
     for p in pairs {

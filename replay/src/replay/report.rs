@@ -63,6 +63,9 @@ pub struct ReferenceCounts {
     pub bad_records: u64,
     /// Copies of a record already read.
     pub duplicates: u64,
+    /// Records dropped because another record (another `eventID`) claims the same
+    /// `sharedEventID` and state; each is listed in `pairing_problems`.
+    pub conflicting: u64,
     /// Insights (Start/End pairs and lone records).
     pub insights: u64,
     /// With a Start and an End.
@@ -304,15 +307,39 @@ impl Report {
         let m = &self.matching;
         writeln!(
             out,
-            "reference: {} from {} ({} start and end, {} start without end, {} end without start; {} duplicates, {} bad)",
+            "reference: {} from {} ({} start and end, {} start without end, {} end without start; {} duplicates, {} conflicting dropped, {} bad)",
             count(r.insights, "insight"),
             count(r.records, "record"),
             r.complete,
             r.start_without_end,
             r.end_without_start,
             r.duplicates,
+            r.conflicting,
             r.bad_records
         )?;
+        for problem in &r.pairing_problems {
+            match problem {
+                PairingProblem::Conflict {
+                    shared_event_id,
+                    state,
+                    kept,
+                    dropped,
+                } => writeln!(
+                    out,
+                    "  conflict: two {} records of {shared_event_id}: kept eventID {}, dropped {}",
+                    state.as_str(),
+                    kept.as_deref().unwrap_or("(none)"),
+                    dropped.as_deref().unwrap_or("(none)")
+                )?,
+                PairingProblem::Mismatch {
+                    shared_event_id,
+                    reason,
+                } => writeln!(
+                    out,
+                    "  mismatch: {shared_event_id}: {reason}; read as a lone Start and a lone End"
+                )?,
+            }
+        }
         writeln!(
             out,
             "trailsight: {} ({} still open at the end of the trail)",
