@@ -56,7 +56,6 @@ pub mod parse;
 pub mod reference;
 pub mod snapshot;
 pub mod time;
-pub mod trail;
 pub mod window;
 
 pub use config::{ConfigError, DetectorConfig, KeyOverride, Limits};

@@ -1,207 +1,59 @@
-//! `Detector` and `Insight` for Python.
+//! `Detector` for Python.
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
+use trailsight_engine::Detector;
 use trailsight_engine::detector::DocumentReport;
 use trailsight_engine::time::{Minute, Timestamp};
-use trailsight_engine::{Detector, InsightRecord, InsightState, InsightType, OpenInsight};
+use trailsight_input::{DEFAULT_MAX_DOCUMENT_MIB, Loaded, ReadLimits, Source, load, load_bytes};
 
-use crate::{ConfigError, SnapshotError, build_config, document, json_loads, to_python};
+use crate::insight::{Insight, open_list};
+use crate::{ConfigError, SnapshotError, build_config, document, read_limits, to_python};
 
-/// One Insights record, as the engine built it.
-#[pyclass(module = "trailsight", name = "Insight", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct Insight {
-    record: InsightRecord,
-    json: String,
-}
-
-impl Insight {
-    /// Wraps a record, serialising it once.
-    pub(crate) fn new(record: InsightRecord) -> Insight {
-        let json = record.to_json();
-        Insight { record, json }
-    }
-
-    /// The records of `records`, wrapped.
-    pub(crate) fn all(records: Vec<InsightRecord>) -> Vec<Insight> {
-        records.into_iter().map(Insight::new).collect()
-    }
-
-    /// The record's JSON line.
-    pub(crate) fn json_text(&self) -> &str {
-        &self.json
-    }
-}
-
-/// The position of a record in the command's output order, as plain values: Python tuples and
-/// Spark columns sort them the same way (strings compare by code point, as UTF-8 bytes do).
-pub(crate) type SortKey = (
-    i64,
-    bool,
-    String,
-    String,
-    String,
-    String,
-    u8,
-    bool,
-    String,
-    bool,
-);
-
-/// See [`SortKey`]; mirrors [`InsightRecord::output_order`].
-pub(crate) fn sort_key(r: &InsightRecord) -> SortKey {
-    (
-        r.event_time.timestamp().0,
-        r.recipient_account_id.is_some(),
-        r.recipient_account_id.clone().unwrap_or_default(),
-        r.aws_region.clone(),
-        r.event_source.clone(),
-        r.event_name.clone(),
-        match r.insight_type {
-            InsightType::ApiCallRateInsight => 0,
-            InsightType::ApiErrorRateInsight => 1,
-        },
-        r.error_code.is_some(),
-        r.error_code.clone().unwrap_or_default(),
-        r.state == InsightState::Start,
-    )
-}
-
-#[pymethods]
-impl Insight {
-    /// The record as one line of JSON, byte for byte what `trailsight detect` prints.
-    #[getter]
-    fn json(&self) -> &str {
-        &self.json
-    }
-
-    /// The record as a dict (parsed from `json`).
-    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json_loads(py, &self.json)
-    }
-
-    /// `eventTime`, `YYYY-MM-DDTHH:MM:00Z`.
-    #[getter]
-    fn event_time(&self) -> String {
-        self.record.event_time.to_string()
-    }
-
-    /// `insightDetails.state`: `Start` or `End`.
-    #[getter]
-    fn state(&self) -> &'static str {
-        self.record.state.as_str()
-    }
-
-    /// `recipientAccountId`, or None.
-    #[getter]
-    fn account(&self) -> Option<&str> {
-        self.record.recipient_account_id.as_deref()
-    }
-
-    /// `awsRegion`.
-    #[getter]
-    fn region(&self) -> &str {
-        &self.record.aws_region
-    }
-
-    /// `insightDetails.eventSource`.
-    #[getter]
-    fn event_source(&self) -> &str {
-        &self.record.event_source
-    }
-
-    /// `insightDetails.eventName`.
-    #[getter]
-    fn event_name(&self) -> &str {
-        &self.record.event_name
-    }
-
-    /// `ApiCallRateInsight` or `ApiErrorRateInsight`.
-    #[getter]
-    fn insight_type(&self) -> &'static str {
-        self.record.insight_type.as_str()
-    }
-
-    /// `insightDetails.errorCode` of an error-rate insight, or None.
-    #[getter]
-    fn error_code(&self) -> Option<&str> {
-        self.record.error_code.as_deref()
-    }
-
-    /// `eventID`.
-    #[getter]
-    fn event_id(&self) -> String {
-        self.record.event_id.hyphenated().to_string()
-    }
-
-    /// `sharedEventID`, the same on a Start and its End.
-    #[getter]
-    fn shared_event_id(&self) -> String {
-        self.record.shared_event_id.hyphenated().to_string()
-    }
-
-    /// A tuple that sorts records in `trailsight detect`'s output order (stable sorts keep
-    /// the detector's order among equal keys, as the command does).
-    #[getter]
-    fn sort_key(&self) -> SortKey {
-        sort_key(&self.record)
-    }
-
-    fn __str__(&self) -> &str {
-        &self.json
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "<Insight {} {} {} {}:{} {}{}>",
-            self.record.state.as_str(),
-            self.record.event_time,
-            self.record.recipient_account_id.as_deref().unwrap_or("-"),
-            self.record.event_source,
-            self.record.event_name,
-            self.record.insight_type.as_str(),
-            self.record
-                .error_code
-                .as_deref()
-                .map(|c| format!(" {c}"))
-                .unwrap_or_default()
-        )
-    }
-}
+/// What `__reduce__` gives: `Detector.restore` and its arguments.
+type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, u64));
 
 /// The streaming detector.
 #[pyclass(module = "trailsight", name = "Detector")]
 pub struct PyDetector {
     inner: Detector,
+    /// The caps of `observe` and `observe_file` (`max_document_mib`).
+    limits: ReadLimits,
 }
 
 #[pymethods]
 impl PyDetector {
     #[new]
-    #[pyo3(signature = (config = None, **settings))]
+    #[pyo3(signature = (config = None, *, max_document_mib = DEFAULT_MAX_DOCUMENT_MIB, **settings))]
     fn new(
         config: Option<&Bound<'_, PyAny>>,
+        max_document_mib: u64,
         settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyDetector> {
-        let config = build_config(config, settings)?;
-        let inner = Detector::new(config).map_err(|e| ConfigError::new_err(e.to_string()))?;
-        Ok(PyDetector { inner })
+        Ok(PyDetector {
+            inner: PyDetector::new_inner(config, settings)?,
+            limits: read_limits(max_document_mib)?,
+        })
     }
 
     /// Counts the events of one document: a record (dict, JSON text or bytes), a
     /// `{"Records":[...]}` log file, JSON lines, an EventBridge event, a CloudWatch Logs
-    /// message, gzip-compressed or not.
+    /// message, gzip-compressed or not. A document over `max_document_mib` once decompressed
+    /// is not read: the report says `skipped` and why in `errors`.
     fn observe<'py>(
         &mut self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let bytes = document(data)?;
-        let bytes = crate::files::gunzip(bytes);
-        let detector = &mut self.inner;
-        let report = py.detach(|| detector.observe_document(&bytes.bytes));
-        report_dict(py, report, bytes.error)
+        let (detector, limits) = (&mut self.inner, &self.limits);
+        let (report, loaded) = py.detach(|| {
+            let mut loaded = load_bytes(bytes, limits, Vec::new());
+            let report = detector.observe_document(&loaded.bytes);
+            loaded.bytes = Vec::new();
+            (report, loaded)
+        });
+        report_dict(py, report, loaded)
     }
 
     /// Reads a file (plain or gzip) and counts its events, as `observe` does.
@@ -210,12 +62,14 @@ impl PyDetector {
         py: Python<'py>,
         path: std::path::PathBuf,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let detector = &mut self.inner;
-        let (report, error) = py.detach(|| {
-            let loaded = crate::files::load(&path, None);
-            (detector.observe_document(&loaded.bytes), loaded.error)
+        let (detector, limits) = (&mut self.inner, &self.limits);
+        let (report, loaded) = py.detach(|| {
+            let mut loaded = load(&Source::Path(path), limits, Vec::new());
+            let report = detector.observe_document(&loaded.bytes);
+            loaded.bytes = Vec::new();
+            (report, loaded)
         });
-        report_dict(py, report, error)
+        report_dict(py, report, loaded)
     }
 
     /// Decides every minute now more than the allowed lateness behind the newest event of its
@@ -285,47 +139,66 @@ impl PyDetector {
         PyBytes::new(py, &self.inner.snapshot())
     }
 
-    /// A detector from `snapshot()` bytes; raises SnapshotError on anything else.
+    /// A detector from `snapshot()` bytes; raises SnapshotError on anything else. The snapshot
+    /// holds the detector's state, not `max_document_mib`, which is given again here.
     #[staticmethod]
-    fn restore(data: &[u8]) -> PyResult<PyDetector> {
+    #[pyo3(signature = (data, max_document_mib = DEFAULT_MAX_DOCUMENT_MIB))]
+    fn restore(data: &[u8], max_document_mib: u64) -> PyResult<PyDetector> {
+        let limits = read_limits(max_document_mib)?;
         Detector::restore(data)
-            .map(|inner| PyDetector { inner })
+            .map(|inner| PyDetector { inner, limits })
             .map_err(|e| SnapshotError::new_err(e.to_string()))
     }
 
-    /// Pickling goes through the snapshot, so a detector can be shipped to Spark workers.
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+    /// Pickling goes through the snapshot, so a detector can be shipped to Spark workers; the
+    /// document cap goes along.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
         let restore = slf.get_type().getattr("restore")?;
-        Ok((restore, (slf.borrow().snapshot(slf.py()),)))
+        let this = slf.borrow();
+        Ok((
+            restore,
+            (this.snapshot(slf.py()), this.limits.max_document_mib()),
+        ))
     }
 }
 
 impl PyDetector {
+    /// A detector from Python arguments.
+    pub(crate) fn new_inner(
+        config: Option<&Bound<'_, PyAny>>,
+        settings: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Detector> {
+        let config = build_config(config, settings)?;
+        Detector::new(config).map_err(|e| ConfigError::new_err(e.to_string()))
+    }
+
     /// The state, for a `TrailReplay` continuing from it.
     pub(crate) fn inner_snapshot(&self) -> Vec<u8> {
         self.inner.snapshot()
     }
+
+    /// The caps it reads documents under.
+    pub(crate) fn limits(&self) -> ReadLimits {
+        self.limits
+    }
 }
 
+/// `observe`'s report: the parse's counts, the load error first among the errors, and
+/// `skipped` (`"too large"`, or None) when the document was not read.
 fn report_dict<'py>(
     py: Python<'py>,
     report: DocumentReport,
-    load_error: Option<String>,
+    loaded: Loaded,
 ) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     dict.set_item("format", report.format.as_str())?;
     dict.set_item("counted", report.counted)?;
     dict.set_item("insights", report.insights)?;
-    let mut errors: Vec<String> = load_error.into_iter().collect();
+    dict.set_item("skipped", loaded.skipped().map(|r| r.as_str()))?;
+    let mut errors: Vec<String> = loaded.error.iter().map(ToString::to_string).collect();
     errors.extend(report.errors.iter().map(ToString::to_string));
     dict.set_item("errors", errors)?;
     Ok(dict)
-}
-
-pub(crate) fn open_list<'py>(py: Python<'py>, open: &[OpenInsight]) -> PyResult<Bound<'py, PyAny>> {
-    to_python(py, &open)
 }
 
 /// A minute from RFC 3339 text, an aware `datetime` or epoch seconds.

@@ -1,61 +1,37 @@
 //! Trail files: finding them, reading them (gzip included), and counting them into a detector
 //! in the order `trailsight detect` counts them, so that the records are the same.
 //!
-//! The command's order (`replay/src/pipeline.rs`): CloudTrail files by the delivery time in
-//! their names, other files (exports, JSON lines) by their earliest event, ties by path; the
-//! detector advances after each file. [`TrailReplay`] gives that order from files handed over
-//! sorted by delivery time only (files without one first), which is what a Spark partition
-//! sorted by a column can give, and holds at most the files of one delivery minute.
+//! The command's counting order ([`trailsight_input::order`]): CloudTrail files by the delivery
+//! time in their names, other files (exports, JSON lines) by their earliest event, ties by path;
+//! the detector advances after each file. [`TrailReplay`] gives that order from files handed
+//! over sorted by delivery time only (files without one first), which is what a Spark partition
+//! sorted by a column can give, and holds at most the files of one delivery minute; it sorts
+//! what it holds with the input layer's own rule ([`sort_for_counting`]).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use flate2::read::MultiGzDecoder;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use trailsight_engine::time::Minute;
-use trailsight_engine::trail;
 use trailsight_engine::{Detector, EventBatch, InsightRecord, OpenInsight};
+use trailsight_input::{
+    DEFAULT_MAX_DOCUMENT_MIB, InputFile, Loaded, ReadLimits, Source, discover, load, load_bytes,
+    sort_for_counting, trail,
+};
 
-use crate::detector::{Insight, PyDetector, open_list};
-use crate::{OrderError, build_config, to_python};
+use crate::detector::PyDetector;
+use crate::insight::{Insight, open_list};
+use crate::{OrderError, read_limits, to_python};
 
 /// Error lines kept per file, as the command prints them; the rest are counted.
 const ERRORS_PER_FILE: usize = 10;
 
-/// A document's bytes and what went wrong reading them.
-pub(crate) struct Loaded {
-    /// Everything that could be read and decompressed.
-    pub bytes: Vec<u8>,
-    /// A read or decompression error; `bytes` holds what came before it.
-    pub error: Option<String>,
-}
-
-/// Decompresses `raw` if it is gzip (by content, not name), keeping what came before an error.
-pub(crate) fn gunzip(raw: Vec<u8>) -> Loaded {
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return Loaded {
-            bytes: raw,
-            error: None,
-        };
-    }
-    let mut bytes = Vec::with_capacity(raw.len().saturating_mul(8).min(1 << 30));
-    let error = MultiGzDecoder::new(&raw[..])
-        .read_to_end(&mut bytes)
-        .err()
-        .map(|e| format!("gzip: {e} after {} decompressed bytes", bytes.len()));
-    Loaded { bytes, error }
-}
-
-/// Reads `path` (unless its bytes are given) and decompresses it.
-pub(crate) fn load(path: &Path, data: Option<Vec<u8>>) -> Loaded {
-    match data.map_or_else(|| std::fs::read(path), Ok) {
-        Ok(raw) => gunzip(raw),
-        Err(error) => Loaded {
-            bytes: Vec::new(),
-            error: Some(error.to_string()),
-        },
+/// Reads `source` (unless its bytes are given) and decompresses it, under `limits`.
+fn load_file(source: &Source, data: Option<Vec<u8>>, limits: &ReadLimits) -> Loaded {
+    match data {
+        Some(raw) => load_bytes(raw, limits, Vec::new()),
+        None => load(source, limits, Vec::new()),
     }
 }
 
@@ -68,8 +44,9 @@ fn file_name(path: &str) -> &str {
 enum Pending {
     /// A CloudTrail file, parsed when counted; its bytes if the caller gave them.
     Stamped(Option<Vec<u8>>),
-    /// A file without a delivery time, parsed when handed over to find its earliest event.
-    Held(Box<EventBatch>, Option<String>),
+    /// A file without a delivery time, parsed when handed over to find its earliest event,
+    /// with what loading it said.
+    Held(Box<EventBatch>, Loaded),
 }
 
 /// Counts trail files into one detector in `trailsight detect`'s order.
@@ -80,16 +57,20 @@ enum Pending {
 #[pyclass(module = "trailsight", name = "TrailReplay")]
 pub struct TrailReplay {
     detector: Detector,
-    /// Files without a delivery time, parsed, by (earliest event, path).
-    held: Vec<(Option<Minute>, String, Pending)>,
+    /// The caps every file is read under (`max_document_mib`).
+    limits: ReadLimits,
+    /// Files without a delivery time, parsed, with their earliest event.
+    held: Vec<(Option<Minute>, Source, Pending)>,
     /// The delivery minute being gathered and its files.
     minute: Option<Minute>,
-    group: Vec<(String, Pending)>,
+    group: Vec<(Source, Pending)>,
     /// Records decided and not taken yet.
     records: Vec<InsightRecord>,
     /// Records taken out so far, for `seq`.
     emitted: u64,
     files: u64,
+    /// Files not read (over the cap), by reason.
+    skipped: BTreeMap<&'static str, u64>,
     errors: Vec<String>,
     finished: bool,
 }
@@ -98,23 +79,35 @@ pub struct TrailReplay {
 impl TrailReplay {
     /// A replay with a new detector (same arguments as `Detector`), or continuing from the
     /// state of `detector` (copied through its snapshot; the object itself is left as it was).
+    /// Files over `max_document_mib` once decompressed are skipped (default: the detector's,
+    /// else 1,024).
     #[new]
-    #[pyo3(signature = (config = None, *, detector = None, **settings))]
+    #[pyo3(signature = (config = None, *, detector = None, max_document_mib = None, **settings))]
     fn new(
         config: Option<&Bound<'_, PyAny>>,
         detector: Option<&Bound<'_, PyDetector>>,
+        max_document_mib: Option<u64>,
         settings: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<TrailReplay> {
-        let detector = match detector {
+        let (detector, limits) = match detector {
             Some(d) => {
+                let d = d.borrow();
                 // Taking the state over leaves the Python object with an empty detector; the
                 // snapshot round trip is exact, so copying is as good as moving.
-                Detector::restore(&d.borrow().inner_snapshot())
-                    .map_err(|e| crate::SnapshotError::new_err(e.to_string()))?
+                let detector = Detector::restore(&d.inner_snapshot())
+                    .map_err(|e| crate::SnapshotError::new_err(e.to_string()))?;
+                (detector, d.limits())
             }
-            None => PyDetector::new_inner(config, settings)?,
+            None => (
+                PyDetector::new_inner(config, settings)?,
+                ReadLimits::default(),
+            ),
         };
-        Ok(TrailReplay::with(detector))
+        let limits = match max_document_mib {
+            Some(mib) => read_limits(mib)?,
+            None => limits,
+        };
+        Ok(TrailReplay::with(detector, limits))
     }
 
     /// Hands over one file: its path (used for the order, error messages and, without `data`,
@@ -125,7 +118,11 @@ impl TrailReplay {
             return Err(OrderError::new_err("add after finish"));
         }
         let delivered = trail::delivery_time(file_name(&path));
-        py.detach(|| self.add_file(path, delivered, data))
+        let file = InputFile {
+            delivered,
+            source: Source::Path(PathBuf::from(path)),
+        };
+        py.detach(|| self.add_file(file, data))
     }
 
     /// Records decided since the last call, in the detector's order, with their sequence
@@ -146,10 +143,16 @@ impl TrailReplay {
         open_list(py, &open)
     }
 
-    /// Files counted so far.
+    /// Files counted so far (not those skipped).
     #[getter]
     fn files(&self) -> u64 {
         self.files
+    }
+
+    /// Files not read, by reason (`too large`: over `max_document_mib`).
+    #[getter]
+    fn skipped(&self) -> BTreeMap<&'static str, u64> {
+        self.skipped.clone()
     }
 
     /// Read and record errors, one line each, prefixed by the file, as the command prints them.
@@ -166,45 +169,44 @@ impl TrailReplay {
 }
 
 impl TrailReplay {
-    fn with(detector: Detector) -> TrailReplay {
+    fn with(detector: Detector, limits: ReadLimits) -> TrailReplay {
         TrailReplay {
             detector,
+            limits,
             held: Vec::new(),
             minute: None,
             group: Vec::new(),
             records: Vec::new(),
             emitted: 0,
             files: 0,
+            skipped: BTreeMap::new(),
             errors: Vec::new(),
             finished: false,
         }
     }
 
-    fn add_file(
-        &mut self,
-        path: String,
-        delivered: Option<Minute>,
-        data: Option<Vec<u8>>,
-    ) -> PyResult<()> {
+    fn add_file(&mut self, file: InputFile, data: Option<Vec<u8>>) -> PyResult<()> {
+        let InputFile { delivered, source } = file;
         match delivered {
             None => {
                 if self.minute.is_some() {
                     return Err(OrderError::new_err(format!(
-                        "{path}: a file without a delivery time after CloudTrail files; hand \
+                        "{source}: a file without a delivery time after CloudTrail files; hand \
                          those over first"
                     )));
                 }
-                let loaded = load(Path::new(&path), data);
+                let mut loaded = load_file(&source, data, &self.limits);
                 let batch = EventBatch::parse(&loaded.bytes, self.detector.ingest_options());
+                loaded.bytes = Vec::new();
                 let first = batch.first_minute();
                 self.held
-                    .push((first, path, Pending::Held(Box::new(batch), loaded.error)));
+                    .push((first, source, Pending::Held(Box::new(batch), loaded)));
             }
             Some(minute) => {
                 match self.minute {
                     Some(current) if minute < current => {
                         return Err(OrderError::new_err(format!(
-                            "{path}: delivered at {minute}, after a file delivered at {current}; \
+                            "{source}: delivered at {minute}, after a file delivered at {current}; \
                              hand files over by delivery time"
                         )));
                     }
@@ -212,7 +214,7 @@ impl TrailReplay {
                     _ => {}
                 }
                 self.minute = Some(minute);
-                self.group.push((path, Pending::Stamped(data)));
+                self.group.push((source, Pending::Stamped(data)));
             }
         }
         Ok(())
@@ -230,34 +232,38 @@ impl TrailReplay {
         due.extend(
             std::mem::take(&mut self.group)
                 .into_iter()
-                .map(|(path, pending)| (Some(minute), path, pending)),
+                .map(|(source, pending)| (Some(minute), source, pending)),
         );
         self.count_in_order(due);
     }
 
-    /// Counts files in (time, path) order, advancing after each one, as the command does.
-    fn count_in_order(&mut self, mut files: Vec<(Option<Minute>, String, Pending)>) {
-        // Paths compare by component, as the command's `PathBuf`s do.
-        files.sort_by(|a, b| (a.0, Path::new(&a.1)).cmp(&(b.0, Path::new(&b.1))));
-        for (_, path, pending) in files {
-            let (batch, error) = match pending {
-                Pending::Held(batch, error) => (*batch, error),
+    /// Counts files in the command's counting order, advancing after each one, as it does.
+    fn count_in_order(&mut self, mut files: Vec<(Option<Minute>, Source, Pending)>) {
+        sort_for_counting(&mut files, |(time, source, _)| (*time, source));
+        for (_, source, pending) in files {
+            let (batch, loaded) = match pending {
+                Pending::Held(batch, loaded) => (*batch, loaded),
                 Pending::Stamped(data) => {
-                    let loaded = load(Path::new(&path), data);
+                    let mut loaded = load_file(&source, data, &self.limits);
                     let batch = EventBatch::parse(&loaded.bytes, self.detector.ingest_options());
-                    (batch, loaded.error)
+                    loaded.bytes = Vec::new();
+                    (batch, loaded)
                 }
             };
-            self.files += 1;
-            if let Some(error) = error {
-                self.errors.push(format!("{path}: {error}"));
+            if let Some(error) = &loaded.error {
+                self.errors.push(format!("{source}: {error}"));
             }
+            if let Some(reason) = loaded.skipped() {
+                *self.skipped.entry(reason.as_str()).or_insert(0) += 1;
+                continue;
+            }
+            self.files += 1;
             for error in batch.errors.iter().take(ERRORS_PER_FILE) {
-                self.errors.push(format!("{path}: {error}"));
+                self.errors.push(format!("{source}: {error}"));
             }
             if batch.errors.len() > ERRORS_PER_FILE {
                 self.errors.push(format!(
-                    "{path}: {} more bad records not shown",
+                    "{source}: {} more bad records not shown",
                     batch.errors.len() - ERRORS_PER_FILE
                 ));
             }
@@ -274,17 +280,6 @@ impl TrailReplay {
             self.finished = true;
         }
         self.detector.finish(&mut self.records)
-    }
-}
-
-impl PyDetector {
-    /// A detector from Python arguments.
-    pub(crate) fn new_inner(
-        config: Option<&Bound<'_, PyAny>>,
-        settings: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Detector> {
-        let config = build_config(config, settings)?;
-        Detector::new(config).map_err(|e| crate::ConfigError::new_err(e.to_string()))
     }
 }
 
@@ -334,7 +329,7 @@ impl Run {
         self.files
     }
 
-    /// Files found and not read, by reason (`digest`, `aggregated`, `hidden`, …).
+    /// Files found and not read, by reason (`digest`, `aggregated`, `hidden`, `too large`, …).
     #[getter]
     fn skipped(&self) -> BTreeMap<&'static str, u64> {
         self.skipped.clone()
@@ -357,94 +352,48 @@ impl Run {
     }
 }
 
-/// Runs the detector over files and directories as `trailsight detect` does.
+/// Runs the detector over files and directories as `trailsight detect` does, with the
+/// command's discovery and caps.
 #[pyfunction]
-#[pyo3(signature = (paths, config = None, **settings))]
+#[pyo3(signature = (paths, config = None, *, max_document_mib = DEFAULT_MAX_DOCUMENT_MIB, **settings))]
 pub fn run_paths(
     py: Python<'_>,
     paths: Vec<PathBuf>,
     config: Option<&Bound<'_, PyAny>>,
+    max_document_mib: u64,
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Run> {
     let detector = PyDetector::new_inner(config, settings)?;
+    let limits = read_limits(max_document_mib)?;
     py.detach(|| {
         let discovery = discover(&paths);
-        let mut replay = TrailReplay::with(detector);
-        replay.errors.extend(discovery.errors);
-        for (delivered, path) in discovery.files {
-            let path = path.to_string_lossy().into_owned();
-            replay.add_file(path, delivered, None)?;
+        let mut replay = TrailReplay::with(detector, limits);
+        replay
+            .errors
+            .extend(discovery.errors.iter().map(ToString::to_string));
+        for file in discovery.files {
+            replay.add_file(file, None)?;
         }
         let open = replay.finish_inner();
         let mut records = std::mem::take(&mut replay.records);
         records.sort_by(InsightRecord::output_order);
+        let mut skipped: BTreeMap<&'static str, u64> = discovery
+            .skipped
+            .iter()
+            .map(|(reason, n)| (reason.as_str(), *n))
+            .collect();
+        for (reason, n) in replay.skipped {
+            *skipped.entry(reason).or_insert(0) += n;
+        }
         Ok(Run {
             insights: Insight::all(records),
             open,
             stats: replay.detector.stats().clone(),
             files: replay.files,
-            skipped: discovery.skipped,
+            skipped,
             errors: replay.errors,
         })
     })
-}
-
-/// Files found under some paths, in delivery order, as the command finds them.
-struct Discovery {
-    files: Vec<(Option<Minute>, PathBuf)>,
-    skipped: BTreeMap<&'static str, u64>,
-    errors: Vec<String>,
-}
-
-/// The command's discovery (`replay/src/input.rs`): named files always, directories walked at
-/// any depth following links, with the skip rules of [`trail::skip_reason`].
-fn discover(paths: &[PathBuf]) -> Discovery {
-    let mut found = Discovery {
-        files: Vec::new(),
-        skipped: BTreeMap::new(),
-        errors: Vec::new(),
-    };
-    let stamp = |path: PathBuf| {
-        let delivered = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(trail::delivery_time);
-        (delivered, path)
-    };
-    for path in paths {
-        if path.is_dir() {
-            for entry in walkdir::WalkDir::new(path)
-                .follow_links(true)
-                .sort_by_file_name()
-            {
-                let entry = match entry {
-                    Ok(entry) => entry,
-                    Err(error) => {
-                        let at = error.path().unwrap_or(path).display().to_string();
-                        found.errors.push(format!("{at}: {error}"));
-                        continue;
-                    }
-                };
-                if !entry.file_type().is_file() {
-                    continue;
-                }
-                let relative = entry.path().strip_prefix(path).unwrap_or(entry.path());
-                match trail::skip_reason(relative) {
-                    Some(reason) => *found.skipped.entry(reason.as_str()).or_insert(0) += 1,
-                    None => found.files.push(stamp(entry.into_path())),
-                }
-            }
-        } else if path.exists() {
-            found.files.push(stamp(path.clone()));
-        } else {
-            found
-                .errors
-                .push(format!("{}: no such file or directory", path.display()));
-        }
-    }
-    found.files.sort();
-    found.files.dedup();
-    found
 }
 
 /// The delivery time in a CloudTrail file name (`YYYY-MM-DDTHH:MM:00Z`), or None.

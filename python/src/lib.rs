@@ -3,7 +3,11 @@
 //! The Python package (`trailsight/`, next to this crate) wraps it; its docstrings and the typed
 //! stubs (`trailsight/_engine.pyi`) are the user-facing documentation. Everything that decides
 //! records (parsing, gzip, the file order, the detector) runs here, in Rust, so that the
-//! package gives the bytes the `trailsight` command gives on the same input.
+//! package gives the bytes the `trailsight` command gives on the same input: files are found,
+//! read, capped and ordered by `trailsight-input`, the command's own input layer.
+//!
+//! Modules import one way: `files` (the replay, `run_paths`, the name rules) uses `detector`
+//! and `insight`; `detector` uses `insight`.
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -12,9 +16,11 @@ use pyo3::types::{PyBytes, PyDict, PyString};
 use serde_json::{Map, Value};
 use trailsight_engine::DetectorConfig;
 use trailsight_engine::time::Timestamp;
+use trailsight_input::ReadLimits;
 
 mod detector;
 mod files;
+mod insight;
 
 create_exception!(
     _engine,
@@ -50,7 +56,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SnapshotError", py.get_type::<SnapshotError>())?;
     m.add("OrderError", py.get_type::<OrderError>())?;
     m.add_class::<detector::PyDetector>()?;
-    m.add_class::<detector::Insight>()?;
+    m.add_class::<insight::Insight>()?;
     m.add_class::<files::TrailReplay>()?;
     m.add_class::<files::Run>()?;
     m.add_function(wrap_pyfunction!(files::run_paths, m)?)?;
@@ -109,6 +115,19 @@ pub(crate) fn build_config(
     config.reject_after = Some(Timestamp(now + 86_400));
     config.validate().map_err(|e| config_error(&e))?;
     Ok(config)
+}
+
+/// The largest `max_document_mib` the command accepts (`--max-document-mib`).
+const MAX_DOCUMENT_MIB_LIMIT: u64 = 1 << 24;
+
+/// The read caps of `max_document_mib`, checked as the command checks `--max-document-mib`.
+pub(crate) fn read_limits(max_document_mib: u64) -> PyResult<ReadLimits> {
+    if !(1..=MAX_DOCUMENT_MIB_LIMIT).contains(&max_document_mib) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "max_document_mib must be from 1 to {MAX_DOCUMENT_MIB_LIMIT}, not {max_document_mib}"
+        )));
+    }
+    Ok(ReadLimits::from_document_mib(max_document_mib))
 }
 
 /// Object keys with `_` written as `-`, so that Python keyword names match the TOML keys.

@@ -88,3 +88,24 @@ def test_spark_name_columns_agree_with_the_engine(spark, multi_trail):
         pair = trailsight.account_region(row.path)
         assert (row.account, row.region) == (pair or (None, None)), row.path
         assert row.delivered == trailsight.delivery_time(row.path), row.path
+
+
+@pytest.mark.parametrize("read", ["spark", "direct"])
+def test_max_document_mib_reaches_the_workers(spark, tmp_path, read):
+    import gzip
+
+    folder = tmp_path / "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/04"
+    folder.mkdir(parents=True)
+    name = "111122223333_CloudTrail_us-east-1_20240304T10{}Z_{}.json.gz"
+    (folder / name.format("05", "bomb")).write_bytes(gzip.compress(b" " * (8 << 20), 9))
+    good = {"Records": [{"eventVersion": "1.09", "eventTime": "2024-03-04T10:00:00Z",
+                         "eventSource": "iam.amazonaws.com", "eventName": "CreateUser",
+                         "awsRegion": "us-east-1", "eventID": "00000000-0000-4000-8000-000000000001",
+                         "readOnly": False, "recipientAccountId": "111122223333",
+                         "eventCategory": "Management"}]}
+    (folder / name.format("06", "good")).write_bytes(gzip.compress(json.dumps(good).encode()))
+    rows = ts_spark.replay(spark, str(tmp_path), read=read, max_document_mib=1)
+    [summary] = [json.loads(r.record) for r in rows.filter("kind = 'summary'").collect()]
+    assert summary["skipped"] == {"too large": 1}, summary
+    assert summary["files"] == 1 and summary["stats"]["counted"] == 1
+    assert any("bomb" in e and "--max-document-mib 1" in e for e in summary["errors"]), summary

@@ -16,6 +16,11 @@ the same files or records give the same Insights records, byte for byte, as
 Settings are the keys of the command's ``--config`` TOML file (``sensitivity``,
 ``event_categories``, ``allowed_lateness_minutes``, ``overrides``, ...), given as keyword
 arguments, as a dict, or as TOML text.
+
+``max_document_mib`` (keyword, default 1,024, as the command's ``--max-document-mib``) caps
+every document once decompressed, whatever reads it (:func:`detect`, :func:`run`,
+:class:`Detector`, :class:`TrailReplay`, :mod:`trailsight.spark`): a file or bytes over it, a
+gzip bomb for one, are not read but skipped and reported, so they cannot take all memory.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from ._engine import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_DOCUMENT_MIB",
     "ConfigError",
     "Detector",
     "Insight",
@@ -59,22 +65,35 @@ __all__ = [
     "sort_insights",
 ]
 
+#: The default of ``max_document_mib``, as the command's ``--max-document-mib``.
+DEFAULT_MAX_DOCUMENT_MIB = 1024
+
 PathLike = Union[str, "os.PathLike[str]"]
 Output = Literal["dict", "json", "insight"]
 Config = Union[Mapping[str, Any], str, None]
 Record = Union[Mapping[str, Any], str, bytes, bytearray]
 
 
-def run(paths: Union[PathLike, Iterable[PathLike]], config: Config = None, **settings: Any) -> Run:
+def run(
+    paths: Union[PathLike, Iterable[PathLike]],
+    config: Config = None,
+    *,
+    max_document_mib: int = DEFAULT_MAX_DOCUMENT_MIB,
+    **settings: Any,
+) -> Run:
     """Runs the detector over files and directories exactly as ``trailsight detect`` does.
 
     ``paths`` is one path or several; directories are walked at any depth (digests and
     aggregated files skipped). Unreadable paths and bad records do not stop the run: they are
-    listed in ``Run.errors``. The records are in the command's output order.
+    listed in ``Run.errors``. A file larger than ``max_document_mib`` MiB once decompressed is
+    not read: it is listed in ``Run.errors`` and counted in ``Run.skipped["too large"]``. The
+    records are in the command's output order.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
-        return run_paths([_fspath(paths)], config, **settings)
-    return run_paths([_fspath(p) for p in paths], config, **settings)
+        paths = [paths]
+    return run_paths(
+        [_fspath(p) for p in paths], config, max_document_mib=max_document_mib, **settings
+    )
 
 
 def detect(
@@ -83,15 +102,17 @@ def detect(
     *,
     output: Output = "dict",
     strict: bool = False,
+    max_document_mib: int = DEFAULT_MAX_DOCUMENT_MIB,
     **settings: Any,
 ) -> List[Any]:
     """The Insights records found in files and directories, in ``trailsight detect``'s order.
 
     ``output`` chooses dicts (default), JSON lines (``"json"``: exactly the command's output
-    lines) or :class:`Insight` objects. With ``strict``, any unreadable path or bad record raises
-    :class:`TrailsightError` (the command's ``--strict``); otherwise they are skipped.
+    lines) or :class:`Insight` objects. With ``strict``, any unreadable path, bad record or file
+    over ``max_document_mib`` raises :class:`TrailsightError` (the command's ``--strict``);
+    otherwise they are skipped.
     """
-    result = run(paths, config, **settings)
+    result = run(paths, config, max_document_mib=max_document_mib, **settings)
     if strict and result.errors:
         raise TrailsightError("; ".join(result.errors[:10]))
     return _as(result.insights, output)
@@ -104,6 +125,7 @@ def detect_records(
     output: Output = "dict",
     strict: bool = False,
     advance_every: int = 10_000,
+    max_document_mib: int = DEFAULT_MAX_DOCUMENT_MIB,
     **settings: Any,
 ) -> List[Any]:
     """The Insights records found in an iterable of records, in ``trailsight detect``'s order.
@@ -113,11 +135,12 @@ def detect_records(
     gzip-compressed or not). The iterable is consumed as a stream: the detector advances after
     every ``advance_every`` items, as the command does after every file, so the result equals the
     command's on files holding the same items in the same chunks (one JSON lines file when the
-    iterable has fewer items than ``advance_every``).
+    iterable has fewer items than ``advance_every``). An item larger than ``max_document_mib``
+    MiB once decompressed is skipped and reported as an error.
     """
     if advance_every < 1:
         raise ValueError("advance_every must be at least 1")
-    detector = Detector(config, **settings)
+    detector = Detector(config, max_document_mib=max_document_mib, **settings)
     insights: List[Insight] = []
     errors: List[str] = []
     pending = 0

@@ -74,13 +74,19 @@ class Detector:
     ``config`` is a dict of the ``--config`` TOML keys or TOML text; keyword settings win over
     it, as the command's flags win over its file (``sensitivity=0.7``,
     ``allowed_lateness_minutes=30``, ``event_categories=["Management", "Data"]``, ...).
-    Raises ConfigError for an invalid configuration.
+    Raises ConfigError for an invalid configuration. ``max_document_mib`` (1 to 16,777,216,
+    else ValueError) caps what ``observe`` and ``observe_file`` read, once decompressed, as
+    ``--max-document-mib`` does; it is not part of the snapshot, and pickling keeps it.
     """
 
-    def __init__(self, config: Config = None, **settings: Any) -> None: ...
+    def __init__(
+        self, config: Config = None, *, max_document_mib: int = 1024, **settings: Any
+    ) -> None: ...
     def observe(self, data: Document) -> Dict[str, Any]:
         """Counts the events of one document; returns ``format``, ``counted``, ``insights``
-        (Insights records found in the input, set aside) and ``errors``."""
+        (Insights records found in the input, set aside), ``errors``, and ``skipped``
+        (``"too large"`` when the document is over ``max_document_mib`` once decompressed and
+        was not read, else None)."""
     def observe_file(self, path: Union[str, PathLike[str]]) -> Dict[str, Any]:
         """Reads a file (plain or gzip) and counts its events, as ``observe`` does."""
     def advance(self) -> List[Insight]:
@@ -106,7 +112,7 @@ class Detector:
     def snapshot(self) -> bytes:
         """The whole state, versioned; the same state always gives the same bytes."""
     @staticmethod
-    def restore(data: bytes) -> "Detector":
+    def restore(data: bytes, max_document_mib: int = 1024) -> "Detector":
         """A detector from ``snapshot()`` bytes; raises SnapshotError on anything else."""
 
 class TrailReplay:
@@ -119,13 +125,21 @@ class TrailReplay:
     """
 
     def __init__(
-        self, config: Config = None, *, detector: Optional[Detector] = None, **settings: Any
+        self,
+        config: Config = None,
+        *,
+        detector: Optional[Detector] = None,
+        max_document_mib: Optional[int] = None,
+        **settings: Any,
     ) -> None:
         """A replay with a new detector (same arguments as ``Detector``), or continuing from
-        the state of ``detector`` (a copy, through its snapshot)."""
+        the state of ``detector`` (a copy, through its snapshot). Files over
+        ``max_document_mib`` once decompressed are skipped (default: ``detector``'s, else
+        1,024)."""
     def add(self, path: str, data: Optional[bytes] = None) -> None:
         """One file: its path (for the order and messages, and to read it without ``data``)
-        and optionally its bytes, plain or gzip."""
+        and optionally its bytes, plain or gzip. A file over ``max_document_mib`` is listed in
+        ``errors`` and counted in ``skipped`` when its turn comes, not in ``files``."""
     def take_insights(self) -> List[Tuple[int, Insight]]:
         """Records decided since the last call, with their sequence numbers in this replay."""
     def finish(self) -> List[Dict[str, Any]]:
@@ -134,6 +148,9 @@ class TrailReplay:
     @property
     def files(self) -> int:
         """Files counted so far."""
+    @property
+    def skipped(self) -> Dict[str, int]:
+        """Files not read, by reason (``too large``)."""
     @property
     def errors(self) -> List[str]:
         """Read and record errors, one line each, prefixed by the file."""
@@ -161,12 +178,18 @@ class Run:
         """Files read."""
     @property
     def skipped(self) -> Dict[str, int]:
-        """Files found and not read, by reason."""
+        """Files found and not read, by reason (``digest``, ..., ``too large``)."""
     @property
     def errors(self) -> List[str]:
         """Paths that could not be listed or read, and bad records, one line each."""
 
-def run_paths(paths: Sequence[Union[str, PathLike[str]]], config: Config = None, **settings: Any) -> Run:
+def run_paths(
+    paths: Sequence[Union[str, PathLike[str]]],
+    config: Config = None,
+    *,
+    max_document_mib: int = 1024,
+    **settings: Any,
+) -> Run:
     """Runs the detector over files and directories as ``trailsight detect`` does."""
 
 def delivery_time(name: str) -> Optional[str]:

@@ -99,7 +99,9 @@ def replay(
     :data:`RECORD_SCHEMA` rows (lazy: nothing runs until an action).
 
     ``config`` and ``settings`` are the detector's settings, as for :class:`trailsight.Detector`
-    (checked here, on the driver). ``read="spark"`` reads file contents through Spark's data
+    (checked here, on the driver); ``max_document_mib=N`` among them caps each file once
+    decompressed, as ``--max-document-mib`` does (default 1,024; a file over it is skipped and
+    listed in its account-region's summary row, under ``skipped`` and ``errors``). ``read="spark"`` reads file contents through Spark's data
     source (S3A credentials and all); ``read="direct"`` hands tasks the paths only and lets the
     engine read them, for ``file:`` paths every executor can open (a shared mount, ``/dbfs``),
     which saves moving contents through Spark's shuffle. ``partitions`` is the number of tasks
@@ -249,6 +251,7 @@ def _run_partition(
             errors = replay.errors
             summary = {
                 "files": replay.files,
+                "skipped": replay.skipped,
                 "stats": replay.stats,
                 "open": open_insights,
                 "errors": errors[:_SUMMARY_ERRORS],

@@ -11,14 +11,14 @@ use trailsight_engine::event::ReadOnlyFallback;
 use trailsight_engine::parse::DocumentFormat;
 use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, EventCategory, InsightRecord, InsightType};
+use trailsight_input::pipeline::{self, FileOutcome};
+use trailsight_input::{DEFAULT_MAX_DOCUMENT_MIB, ReadLimits, default_threads, discover};
 
 use crate::html::{self, Overview};
-use crate::input::{DEFAULT_MAX_DOCUMENT_MIB, discover};
 use crate::output::{write_json_lines, write_s3_layout};
-use crate::pipeline::{self, Stopwatch};
 use crate::progress::Progress;
 use crate::replay::scan::ScanSettings;
-use crate::summary::Summary;
+use crate::summary::{Stopwatch, Summary};
 
 /// Arguments of `trailsight detect`.
 #[derive(Debug, Args)]
@@ -160,9 +160,9 @@ impl DetectorArgs {
             || self.keep_session_names
     }
 
-    /// `--max-document-mib` in bytes.
-    pub fn max_document_bytes(&self) -> u64 {
-        self.max_document_mib << 20
+    /// The read caps `--max-document-mib` sets (documents, and lines of `watch -`).
+    pub fn read_limits(&self) -> ReadLimits {
+        ReadLimits::from_document_mib(self.max_document_mib)
     }
 
     /// The detector configuration: defaults, then `--config`, then flags.
@@ -250,15 +250,10 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             "trailsight: warning: no trail files found under the given paths"
         )?;
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let limits = args.detector.read_limits();
     if args.parse_only {
-        let counts = pipeline::parse_only(
-            &discovery.files,
-            threads,
-            args.detector.max_document_bytes(),
-        );
+        let counts = pipeline::parse_only(&discovery.files, threads, &limits)?;
         let seconds = clock.seconds();
         writeln!(
             err,
@@ -283,7 +278,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         &discovery.files,
         &mut detector,
         threads,
-        args.detector.max_document_bytes(),
+        &limits,
         |outcome, new_records| {
             summary.add_file(outcome);
             overview.add_file(outcome);
@@ -294,7 +289,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             progress.file_done(outcome);
             records.append(new_records);
         },
-    );
+    )?;
     drop(progress);
     io_result?;
     let open = detector.finish(&mut records);
@@ -310,7 +305,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             ScanSettings {
                 threads,
                 max_details: 0,
-                max_document_bytes: args.detector.max_document_bytes(),
+                limits,
             },
             args.quiet,
         );
@@ -353,7 +348,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
 /// Prints a file's read error and its first `limit` record errors.
 pub fn report_file_errors(
     err: &mut impl Write,
-    outcome: &pipeline::FileOutcome,
+    outcome: &FileOutcome,
     limit: usize,
 ) -> io::Result<()> {
     if let Some(error) = &outcome.load_error {

@@ -16,9 +16,9 @@ use trailsight_engine::insight::format_average;
 use trailsight_engine::parse::record_at;
 use trailsight_engine::reference::InsightInterval;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
+use trailsight_input::{InputFile, default_threads, discover, load};
 
 use crate::detect::DetectorArgs;
-use crate::input::{discover, load};
 use crate::replay::references::{Origin, References};
 use crate::replay::report::shape;
 use crate::replay::scan::{Detail, ScanSettings, Target, TargetResult, ranked, scan, scan_options};
@@ -98,15 +98,14 @@ struct Found {
 pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     check_trail_paths(&args.trail)?;
     let config = args.detector.config()?;
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let limits = args.detector.read_limits();
     let stderr = io::stderr();
     let mut err = stderr.lock();
     let found = match &args.insight {
         Some(path) => {
             let mut references = References::default();
-            references.read_files(&discover(std::slice::from_ref(path)).files);
+            references.read_files(&discover(std::slice::from_ref(path)).files, &limits);
             for error in &references.errors {
                 writeln!(err, "trailsight: error: {error}")?;
             }
@@ -119,7 +118,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
                 &args.trail,
                 &mut detector,
                 threads,
-                args.detector.max_document_bytes(),
+                &limits,
                 10,
                 args.quiet,
                 &mut err,
@@ -342,7 +341,7 @@ fn explain(
     let settings = ScanSettings {
         threads,
         max_details: args.max_events,
-        max_document_bytes: args.detector.max_document_bytes(),
+        limits: args.detector.read_limits(),
     };
     let mut scanned = scan(
         &discovery.files,
@@ -370,7 +369,7 @@ fn explain(
         let Some(input) = discovery.files.get(file) else {
             continue;
         };
-        let bytes = load(&input.source).bytes;
+        let bytes = load(&input.source, &settings.limits, Vec::new()).bytes;
         for i in indexes {
             parameters[i] = record_at(&bytes, result.details[i].location)
                 .ok()
@@ -421,7 +420,7 @@ fn explain(
     })
 }
 
-fn raw_event(d: &Detail, parameters: Value, files: &[crate::input::InputFile]) -> RawEvent {
+fn raw_event(d: &Detail, parameters: Value, files: &[InputFile]) -> RawEvent {
     RawEvent {
         event_time: d.event_time.to_string(),
         event_id: d.event_id.clone(),

@@ -3,9 +3,7 @@
 mod detect;
 mod explain;
 mod html;
-mod input;
 mod output;
-mod pipeline;
 mod progress;
 mod replay;
 mod simulate;

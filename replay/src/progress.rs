@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use trailsight_engine::parse::DocumentFormat;
 
-use crate::pipeline::FileOutcome;
+use trailsight_input::FileOutcome;
+
 use crate::summary::n as thousands;
 
 /// Redraws per second at most.

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -12,8 +13,7 @@ use trailsight_engine::{
     Detector, DetectorStats, InsightRecord, InsightState, OpenInsight, StateSize,
 };
 
-use crate::input::{Discovery, SkipReason};
-use crate::pipeline::FileOutcome;
+use trailsight_input::{Discovery, FileOutcome, SkipReason};
 
 /// Everything a run did, for people (`print`) and machines (JSON).
 #[derive(Debug, Serialize)]
@@ -121,7 +121,7 @@ impl Summary {
     /// Adds one file's outcome.
     pub fn add_file(&mut self, outcome: &FileOutcome) {
         let batch = &outcome.batch;
-        if let Some(reason) = outcome.skipped {
+        if let Some(reason) = outcome.skipped() {
             *self.files.skipped.entry(reason).or_insert(0) += 1;
             self.files.stored_bytes += outcome.stored_bytes;
             return;
@@ -375,6 +375,22 @@ pub fn n(value: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Wall-clock time of a run, for the summary.
+#[derive(Debug)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    /// Starts now.
+    pub fn start() -> Stopwatch {
+        Stopwatch(Instant::now())
+    }
+
+    /// Seconds since start.
+    pub fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
+    }
 }
 
 #[cfg(test)]

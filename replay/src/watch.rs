@@ -13,10 +13,13 @@
 //! (SIGKILL), input read since the last checkpoint is read again from the directory (standard
 //! input cannot be re-read: the producer must resend it), and records decided since then are
 //! written again, with the same IDs.
+//!
+//! A line longer than `--max-document-mib`, a line that inflates past it and a file over it are
+//! reported, counted as skipped, and the feed goes on.
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,13 +28,15 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use base64::Engine as _;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
+use trailsight_input::{
+    LineError, LineFault, LineReader, ReadLimits, Source, decode_line, discover, load_reusing,
+    recycle,
+};
 
 use crate::detect::DetectorArgs;
-use crate::input::{Source, discover, load_limited};
 use crate::output::{write_json_lines, write_s3_layout};
 
 /// Arguments of `trailsight watch`.
@@ -81,14 +86,19 @@ pub struct WatchArgs {
 
 /// What the input thread hands over.
 enum Unit {
-    /// A parsed line or file.
+    /// A parsed line or file; `skipped` when it was over the caps and not read.
     Document {
         label: String,
         file: Option<String>,
         batch: Box<EventBatch>,
+        skipped: bool,
     },
-    /// A line that could not be decoded.
-    Unreadable { label: String, message: String },
+    /// A line that could not be read or decoded; `skipped` when it was over the caps.
+    Unreadable {
+        label: String,
+        message: String,
+        skipped: bool,
+    },
     /// Standard input ended.
     End,
 }
@@ -147,6 +157,7 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
     let options = detector.ingest_options().clone();
     let (sender, receiver) = mpsc::sync_channel::<Unit>(4);
     let directory = args.source.as_os_str() != "-";
+    let limits = args.detector.read_limits();
     if directory {
         if !args.source.is_dir() {
             bail!(
@@ -160,20 +171,12 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
             seconds(args.poll_seconds),
         );
         let stop = Arc::clone(&stop);
-        let max_document_bytes = args.detector.max_document_bytes();
         thread::spawn(move || {
-            watch_directory(
-                &dir,
-                seen,
-                (poll, max_document_bytes),
-                &options,
-                &sender,
-                &stop,
-            )
+            watch_directory(&dir, seen, (poll, limits), &options, &sender, &stop)
         });
     } else {
         // Reads block; the thread is left behind when the main loop stops.
-        thread::spawn(move || read_lines(&options, &sender));
+        thread::spawn(move || read_lines(&options, &limits, &sender));
     }
 
     let mut out = Output::new(args.out.clone());
@@ -185,8 +188,14 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
             break Stop::Signal;
         }
         match receiver.recv_timeout(Duration::from_millis(100)) {
-            Ok(Unit::Document { label, file, batch }) => {
+            Ok(Unit::Document {
+                label,
+                file,
+                batch,
+                skipped,
+            }) => {
                 last_input = Instant::now();
+                status.skipped += u64::from(skipped);
                 detector.observe_batch(&batch);
                 let mut records = Vec::new();
                 detector.advance(&mut records);
@@ -200,9 +209,14 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
                     None => header.lines += 1,
                 }
             }
-            Ok(Unit::Unreadable { label, message }) => {
+            Ok(Unit::Unreadable {
+                label,
+                message,
+                skipped,
+            }) => {
                 last_input = Instant::now();
                 header.lines += 1;
+                status.skipped += u64::from(skipped);
                 eprintln!("trailsight: error: {label}: {message}");
             }
             Ok(Unit::End) | Err(RecvTimeoutError::Disconnected) => break Stop::EndOfInput,
@@ -239,37 +253,57 @@ fn seconds(value: f64) -> Duration {
 }
 
 /// Standard input, one unit per line. A line is JSON, or base64 (optionally of gzip) of JSON as
-/// CloudWatch Logs subscriptions deliver to Kinesis and Firehose.
-fn read_lines(options: &IngestOptions, sender: &SyncSender<Unit>) {
-    let mut stdin = io::stdin().lock();
+/// CloudWatch Logs subscriptions deliver to Kinesis and Firehose; lines and their documents are
+/// capped by `limits`.
+fn read_lines(options: &IngestOptions, limits: &ReadLimits, sender: &SyncSender<Unit>) {
+    let mut lines = LineReader::new(io::stdin().lock(), limits);
     let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        match stdin.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(error) => {
+    while let Some(result) = lines.next_line(&mut line) {
+        let number = match result {
+            Ok(number) => number,
+            Err(LineError {
+                line_number,
+                fault: fault @ LineFault::TooLong { .. },
+            }) => {
+                let unit = Unit::Unreadable {
+                    label: format!("<stdin> line {line_number}"),
+                    message: fault.to_string(),
+                    skipped: true,
+                };
+                if sender.send(unit).is_err() {
+                    return;
+                }
+                continue;
+            }
+            Err(LineError {
+                fault: LineFault::Read(error),
+                ..
+            }) => {
                 let _ = sender.send(Unit::Unreadable {
                     label: "<stdin>".into(),
                     message: error.to_string(),
+                    skipped: false,
                 });
                 break;
             }
-        }
-        number += 1;
+        };
         let text = line.trim_ascii();
         if text.is_empty() {
             continue;
         }
         let label = format!("<stdin> line {number}");
-        let unit = match decode_line(text) {
+        let unit = match decode_line(text, limits) {
             Ok(bytes) => Unit::Document {
                 label,
                 file: None,
                 batch: Box::new(EventBatch::parse(&bytes, options)),
+                skipped: false,
             },
-            Err(message) => Unit::Unreadable { label, message },
+            Err(error) => Unit::Unreadable {
+                label,
+                skipped: error.skip_reason().is_some(),
+                message: error.to_string(),
+            },
         };
         if sender.send(unit).is_err() {
             return;
@@ -278,30 +312,12 @@ fn read_lines(options: &IngestOptions, sender: &SyncSender<Unit>) {
     let _ = sender.send(Unit::End);
 }
 
-/// A line's document: JSON as is, or decoded from base64 (and gunzipped).
-fn decode_line(text: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, String> {
-    if matches!(text.first(), Some(b'{' | b'[')) {
-        return Ok(text.into());
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|e| format!("neither JSON nor base64: {e}"))?;
-    if !decoded.starts_with(&[0x1f, 0x8b]) {
-        return Ok(decoded.into());
-    }
-    let mut json = Vec::new();
-    flate2::read::MultiGzDecoder::new(&decoded[..])
-        .read_to_end(&mut json)
-        .map_err(|e| format!("base64 of gzip, but gzip: {e}"))?;
-    Ok(json.into())
-}
-
 /// Polls `dir` for files not seen yet; each is parsed and sent once, in delivery order. A file
-/// larger than `max_document_bytes` once decompressed is reported and sent empty.
+/// over the caps of `limits` is reported and sent empty.
 fn watch_directory(
     dir: &Path,
     mut seen: BTreeSet<String>,
-    (poll, max_document_bytes): (Duration, u64),
+    (poll, limits): (Duration, ReadLimits),
     options: &IngestOptions,
     sender: &SyncSender<Unit>,
     stop: &AtomicBool,
@@ -325,16 +341,19 @@ fn watch_directory(
             if seen.contains(&name) || !settled {
                 continue;
             }
-            let loaded = load_limited(&file.source, max_document_bytes);
+            let loaded = load_reusing(&file.source, &limits);
             if let Some(error) = &loaded.error {
                 eprintln!("trailsight: error: {name}: {error}");
             }
+            let skipped = loaded.skipped().is_some();
             let batch = Box::new(EventBatch::parse(&loaded.bytes, options));
+            recycle(loaded.bytes);
             seen.insert(name.clone());
             let unit = Unit::Document {
                 label: name.clone(),
                 file: Some(name),
                 batch,
+                skipped,
             };
             if stop.load(Ordering::Relaxed) || sender.send(unit).is_err() {
                 return;
@@ -434,6 +453,8 @@ struct Status {
     last: Instant,
     last_events: u64,
     files: u64,
+    /// Lines and files over the caps, not read.
+    skipped: u64,
 }
 
 impl Status {
@@ -444,6 +465,7 @@ impl Status {
             last: Instant::now(),
             last_events: 0,
             files: 0,
+            skipped: 0,
         }
     }
 
@@ -498,8 +520,12 @@ impl Status {
             Stop::Idle => "idle",
         };
         let s = detector.stats();
+        let skipped = match self.skipped {
+            0 => String::new(),
+            n => format!("; {n} lines or files over --max-document-mib skipped"),
+        };
         eprintln!(
-            "trailsight watch: {why}: {} events, {} counted ({} late), {} duplicates, {} too late; {} records written; {} insights open",
+            "trailsight watch: {why}: {} events, {} counted ({} late), {} duplicates, {} too late; {} records written; {} insights open{skipped}",
             s.events,
             s.counted,
             s.counted_late,
@@ -523,19 +549,6 @@ fn behind(minutes: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lines_decode_from_json_base64_and_base64_gzip() {
-        let json = br#"{"logEvents":[]}"#;
-        assert_eq!(&*decode_line(json).unwrap(), json);
-        let b64 = base64::engine::general_purpose::STANDARD.encode(json);
-        assert_eq!(&*decode_line(b64.as_bytes()).unwrap(), json);
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        gz.write_all(json).unwrap();
-        let b64gz = base64::engine::general_purpose::STANDARD.encode(gz.finish().unwrap());
-        assert_eq!(&*decode_line(b64gz.as_bytes()).unwrap(), json);
-        assert!(decode_line(b"not json, not base64!").is_err());
-    }
 
     #[test]
     fn lag_reads_well() {

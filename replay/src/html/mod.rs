@@ -18,10 +18,9 @@ use trailsight_engine::reference::{
 };
 use trailsight_engine::time::Minute;
 use trailsight_engine::{DetectorConfig, InsightRecord, InsightState, InsightType};
+use trailsight_input::{FileOutcome, InputFile};
 
 use crate::explain::series_span;
-use crate::input::InputFile;
-use crate::pipeline::FileOutcome;
 use crate::progress::Progress;
 use crate::replay::matching::Pair;
 use crate::replay::our_intervals;

@@ -28,13 +28,12 @@ use clap::Args;
 use trailsight_engine::reference::{InsightInterval, ReferenceInsight, pair};
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, InsightRecord};
+use trailsight_input::{Discovery, ReadLimits, default_threads, discover, pipeline};
 
 use crate::detect::{DetectorArgs, report_file_errors};
 use crate::html::{self, Overview, ReplayCharts, detections};
-use crate::input::{Discovery, discover};
-use crate::pipeline::{self, Stopwatch};
 use crate::progress::Progress;
-use crate::summary::Summary;
+use crate::summary::{Stopwatch, Summary};
 use matching::{Delays, compare, match_intervals};
 use references::{Origin, References};
 use report::{
@@ -127,7 +126,7 @@ pub fn run_trail(
     paths: &[PathBuf],
     detector: &mut Detector,
     threads: usize,
-    max_document_bytes: u64,
+    limits: &ReadLimits,
     max_errors_per_file: usize,
     quiet: bool,
     err: &mut impl Write,
@@ -147,7 +146,7 @@ pub fn run_trail(
         &discovery.files,
         detector,
         threads,
-        max_document_bytes,
+        limits,
         |outcome, new_records| {
             summary.add_file(outcome);
             overview.add_file(outcome);
@@ -166,7 +165,7 @@ pub fn run_trail(
             }
             records.append(new_records);
         },
-    );
+    )?;
     drop(progress);
     io_result?;
     let open = detector.finish(&mut records);
@@ -190,24 +189,21 @@ pub fn our_intervals(records: &[InsightRecord]) -> Vec<InsightInterval> {
     pair(parsed).intervals
 }
 
-fn threads(requested: Option<usize>) -> usize {
-    requested.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-}
-
 /// Runs `trailsight replay`.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     check_trail_paths(&args.trail)?;
     let labels = args.labels.as_deref().map(labels::read).transpose()?;
     let config = args.detector.config()?;
     let mut detector = Detector::new(config.clone())?;
-    let threads = threads(args.threads);
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let limits = args.detector.read_limits();
     let stderr = io::stderr();
     let mut err = stderr.lock();
     let trail = run_trail(
         &args.trail,
         &mut detector,
         threads,
-        args.detector.max_document_bytes(),
+        &limits,
         args.max_errors_per_file,
         args.quiet,
         &mut err,
@@ -227,7 +223,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     for error in &reference_files.errors {
         references.errors.push(error.to_string());
     }
-    references.read_files(&reference_files.files);
+    references.read_files(&reference_files.files, &limits);
     for error in references.errors.iter().take(args.max_errors_per_file * 10) {
         writeln!(err, "trailsight: error: reference: {error}")?;
     }
@@ -241,7 +237,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let counts = ReferenceCounts {
         files: references.files,
         records: references.records_read,
-        bad_records: references.errors.len() as u64,
+        // A file over the cap is reported among the errors but is not a bad record.
+        bad_records: (references.errors.len() as u64).saturating_sub(references.skipped),
         events_ignored: references.events_ignored,
         ..ReferenceCounts::default()
     };
@@ -272,7 +269,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let settings = ScanSettings {
         threads,
         max_details: 0,
-        max_document_bytes: args.detector.max_document_bytes(),
+        limits,
     };
     let mut scanned = scan_with_progress(
         &trail.discovery.files,

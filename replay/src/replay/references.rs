@@ -10,7 +10,7 @@ use trailsight_engine::parse::{Location, ParsedItem, parse_document};
 use trailsight_engine::reference::{Pairing, ReferenceInsight, pair};
 use trailsight_engine::time::Timestamp;
 
-use crate::input::{InputFile, load};
+use trailsight_input::{InputFile, ReadLimits, load};
 
 /// Where a record was read.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -57,16 +57,23 @@ pub struct References {
     pub errors: Vec<String>,
     /// Non-Insights records found in reference files and ignored.
     pub events_ignored: u64,
+    /// Files not read: over `--max-document-mib` (their error line is in `errors`).
+    pub skipped: u64,
 }
 
 impl References {
-    /// Reads every Insights record of `files`.
-    pub fn read_files(&mut self, files: &[InputFile]) {
+    /// Reads every Insights record of `files`; a file over the caps of `limits` is reported
+    /// and counted in [`References::skipped`].
+    pub fn read_files(&mut self, files: &[InputFile], limits: &ReadLimits) {
         for file in files {
-            let loaded = load(&file.source);
+            let loaded = load(&file.source, limits, Vec::new());
             let name = file.source.to_string();
             if let Some(error) = &loaded.error {
                 self.errors.push(format!("{name}: {error}"));
+            }
+            if loaded.skipped().is_some() {
+                self.skipped += 1;
+                continue;
             }
             let summary = parse_document(&loaded.bytes, &mut |item| match item {
                 ParsedItem::Insight { json, location } => self.add_json(

@@ -17,7 +17,9 @@ use trailsight_engine::reference::InsightKey;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute, Timestamp};
 use trailsight_engine::{DetectorConfig, Event, EventCategory, InsightType};
 
-use crate::input::{InputFile, load_limited};
+use trailsight_input::trail::account_region;
+use trailsight_input::{InputFile, ReadLimits, Source, load_reusing, recycle};
+
 use crate::progress::Progress;
 
 /// What to collect for one series.
@@ -189,9 +191,9 @@ pub struct ScanSettings {
     pub threads: usize,
     /// The most events kept one by one per target (0: none).
     pub max_details: usize,
-    /// Files larger than this once decompressed are skipped (unread), as the detect pass skips
-    /// them: `--max-document-mib`.
-    pub max_document_bytes: u64,
+    /// Files over these caps are skipped (unread), as the detect pass skips them:
+    /// `--max-document-mib`.
+    pub limits: ReadLimits,
 }
 
 /// Reads `files` and collects what `targets` ask for.
@@ -215,7 +217,7 @@ pub fn scan_with_progress(
     let ScanSettings {
         threads,
         max_details,
-        max_document_bytes,
+        limits,
     } = settings;
     let plan = Plan::new(targets);
     let mut result = ScanResult {
@@ -262,7 +264,7 @@ pub fn scan_with_progress(
         let scans: Vec<FileScan> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|&(index, file)| scan_file(index, file, &plan, options, max_document_bytes))
+                .map(|&(index, file)| scan_file(index, file, &plan, options, &limits))
                 .collect()
         });
         for file_scan in scans {
@@ -292,11 +294,11 @@ fn skippable(
     if delivered >= from && delivered < to.plus(LATE_DELIVERY_MINUTES) {
         return None;
     }
-    let crate::input::Source::Path(path) = &file.source else {
+    let Source::Path(path) = &file.source else {
         return None;
     };
     let name = path.file_name()?.to_str()?;
-    let (account, region) = crate::input::account_region(name)?;
+    let (account, region) = account_region(name)?;
     Some((account, region, delivered))
 }
 
@@ -401,9 +403,9 @@ fn scan_file(
     file: &InputFile,
     plan: &Plan<'_>,
     options: &IngestOptions,
-    max_document_bytes: u64,
+    limits: &ReadLimits,
 ) -> FileScan {
-    let loaded = load_limited(&file.source, max_document_bytes);
+    let loaded = load_reusing(&file.source, limits);
     let mut out = FileScan {
         hits: Vec::new(),
         minutes: Vec::new(),
@@ -417,6 +419,7 @@ fn scan_file(
             observe(index, &event, location, plan, options, &mut out);
         }
     });
+    recycle(loaded.bytes);
     out.minutes.sort_unstable();
     out.minutes.dedup();
     out

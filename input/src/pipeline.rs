@@ -1,18 +1,33 @@
-//! The detect pipeline: files are read, decompressed and parsed in parallel, then counted into
-//! the detector one file at a time in the order [`crate::input`] fixed, advancing the detector's
-//! clock after each file. Only the parsing runs in parallel, so the records are the same for any
-//! number of threads.
+//! The run pipeline: files are read, decompressed and parsed in parallel, then counted into
+//! the detector one file at a time in the counting order ([`crate::order`]), advancing the
+//! detector's clock after each file. Only the parsing runs in parallel, so the records are the
+//! same for any number of threads.
 
 use std::sync::mpsc;
 use std::thread;
-use std::time::Instant;
 
 use rayon::prelude::*;
-use trailsight_engine::parse::{DocumentFormat, RecordError};
+use trailsight_engine::parse::{DocumentFormat, ParsedItem, RecordError, parse_document};
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
-use crate::input::{InputFile, Loaded, SkipReason, Source, load_into};
+use crate::discover::{InputFile, Source};
+use crate::load::{LoadError, Loaded, ReadLimits, load_reusing, recycle};
+use crate::order::sort_for_counting;
+use crate::trail::SkipReason;
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The parse threads could not be started.
+    #[error("starting {threads} parse threads: {error}")]
+    ThreadPool {
+        /// Threads asked for.
+        threads: usize,
+        /// What rayon said.
+        error: rayon::ThreadPoolBuildError,
+    },
+}
 
 /// What one file gave.
 #[derive(Debug)]
@@ -26,9 +41,7 @@ pub struct FileOutcome {
     /// Bytes of the decompressed document.
     pub document_bytes: u64,
     /// A read or decompression error (the readable part was still parsed).
-    pub load_error: Option<String>,
-    /// Set when the file was not read at all (too large once decompressed).
-    pub skipped: Option<SkipReason>,
+    pub load_error: Option<LoadError>,
     /// The parsed document.
     pub batch: EventBatch,
 }
@@ -43,11 +56,16 @@ impl FileOutcome {
     pub fn record_errors(&self) -> &[RecordError] {
         &self.batch.errors
     }
+
+    /// Set when the file was not read at all (too large once decompressed).
+    pub fn skipped(&self) -> Option<SkipReason> {
+        matches!(self.load_error, Some(LoadError::TooLarge { .. })).then_some(SkipReason::TooLarge)
+    }
 }
 
 /// How many files are parsed ahead of the one being counted, per thread: enough to keep every
 /// thread busy, few enough that memory stays a handful of decompressed files.
-const FILES_PER_THREAD_IN_FLIGHT: usize = 4;
+pub const FILES_PER_THREAD_IN_FLIGHT: usize = 4;
 
 /// One step of the run, in counting order.
 enum Step<'f> {
@@ -57,28 +75,33 @@ enum Step<'f> {
     Held(Box<FileOutcome>),
 }
 
+/// The pool the parse threads run on.
+fn parse_pool(threads: usize) -> Result<rayon::ThreadPool, PipelineError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("trailsight-parse-{i}"))
+        .build()
+        .map_err(|error| PipelineError::ThreadPool { threads, error })
+}
+
 /// Runs every file through `detector`, calling `on_file` after each one is counted with the
-/// records that became known. `threads` is the number of parse threads; a file larger than
-/// `max_document_bytes` once decompressed is skipped (see [`crate::input::load_limited`]).
+/// records that became known. `threads` is the number of parse threads; a file over the caps of
+/// `limits` is skipped (see [`crate::load::load`]).
 ///
-/// Files are counted in time order: CloudTrail files by the delivery time in their name, other
-/// files (exports, `lookup-events` output, JSON lines) by their earliest event, which needs them
-/// parsed first; ties by path. Each file is read whole into memory.
+/// Files are counted in the counting order ([`crate::order`]): CloudTrail files by the delivery
+/// time in their name, other files by their earliest event, which needs them parsed first;
+/// ties by path. Each file is read whole into memory.
 pub fn run(
     files: &[InputFile],
     detector: &mut Detector,
     threads: usize,
-    max_document_bytes: u64,
+    limits: &ReadLimits,
     mut on_file: impl FnMut(&FileOutcome, &mut Vec<InsightRecord>),
-) {
+) -> Result<(), PipelineError> {
     let threads = threads.max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("trailsight-parse-{i}"))
-        .build()
-        .expect("a thread pool");
+    let pool = parse_pool(threads)?;
     let options = detector.ingest_options().clone();
-    let steps = order(files, &pool, &options, max_document_bytes);
+    let steps = order(files, &pool, &options, limits);
     let chunk = threads * FILES_PER_THREAD_IN_FLIGHT;
     let (sender, receiver) = mpsc::sync_channel::<Vec<FileOutcome>>(1);
     let (pool, options) = (&pool, &options);
@@ -90,7 +113,7 @@ pub fn run(
                 let outcomes = pool.install(|| {
                     pending
                         .par_iter()
-                        .map(|f| parse_file(f, options, max_document_bytes))
+                        .map(|f| parse_file(f, options, limits))
                         .collect()
                 });
                 pending.clear();
@@ -126,6 +149,7 @@ pub fn run(
             }
         }
     });
+    Ok(())
 }
 
 /// The counting order of `files`; see [`run`].
@@ -133,14 +157,14 @@ fn order<'f>(
     files: &'f [InputFile],
     pool: &rayon::ThreadPool,
     options: &IngestOptions,
-    max_document_bytes: u64,
+    limits: &ReadLimits,
 ) -> Vec<Step<'f>> {
     let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) =
         files.iter().partition(|f| f.delivered.is_some());
     let held: Vec<FileOutcome> = pool.install(|| {
         unstamped
             .par_iter()
-            .map(|f| parse_file(f, options, max_document_bytes))
+            .map(|f| parse_file(f, options, limits))
             .collect()
     });
     let mut keyed: Vec<(Option<Minute>, Source, Step<'f>)> = stamped
@@ -154,48 +178,17 @@ fn order<'f>(
             )
         }))
         .collect();
-    keyed.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    sort_for_counting(&mut keyed, |(time, source, _)| (*time, source));
     keyed.into_iter().map(|(_, _, step)| step).collect()
 }
 
-/// The largest decompressed document a parse thread keeps its buffer for, to reuse on the next
-/// file; a larger one is freed.
-const KEPT_DOCUMENT_BYTES: usize = 64 << 20;
-
-thread_local! {
-    /// The buffer the thread's previous document was decompressed into.
-    static SPARE_DOCUMENT: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-}
-
-/// [`load_into`] this thread's spare buffer; give the document back with [`recycle`].
-fn load_reusing(source: &Source, max_document_bytes: u64) -> Loaded {
-    load_into(
-        source,
-        max_document_bytes,
-        SPARE_DOCUMENT.with(|spare| spare.take()),
-    )
-}
-
-/// Keeps a parsed document's buffer as this thread's spare, unless it is over
-/// [`KEPT_DOCUMENT_BYTES`].
-fn recycle(document: Vec<u8>) {
-    if document.capacity() <= KEPT_DOCUMENT_BYTES {
-        SPARE_DOCUMENT.with(|spare| spare.replace(document));
-    }
-}
-
-/// Loads and parses one file, unless it is larger than `max_document_bytes` once decompressed.
-pub fn parse_file(
-    file: &InputFile,
-    options: &IngestOptions,
-    max_document_bytes: u64,
-) -> FileOutcome {
+/// Loads and parses one file, unless it is over the caps of `limits`.
+pub fn parse_file(file: &InputFile, options: &IngestOptions, limits: &ReadLimits) -> FileOutcome {
     let Loaded {
         bytes,
         stored_bytes,
         error,
-        skipped,
-    } = load_reusing(&file.source, max_document_bytes);
+    } = load_reusing(&file.source, limits);
     let batch = EventBatch::parse(&bytes, options);
     let document_bytes = bytes.len() as u64;
     recycle(bytes);
@@ -205,24 +198,7 @@ pub fn parse_file(
         stored_bytes,
         document_bytes,
         load_error: error,
-        skipped,
         batch,
-    }
-}
-
-/// Wall-clock time of a run, for the summary.
-#[derive(Debug)]
-pub struct Stopwatch(Instant);
-
-impl Stopwatch {
-    /// Starts now.
-    pub fn start() -> Stopwatch {
-        Stopwatch(Instant::now())
-    }
-
-    /// Seconds since start.
-    pub fn seconds(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
     }
 }
 
@@ -256,19 +232,18 @@ impl ParseOnlyCounts {
 /// order, and counts what the parser reports, without building batches or counting anything into
 /// a detector. `trailsight detect --parse-only` prints it, to compare a run with the cost of
 /// just reading its input.
-pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) -> ParseOnlyCounts {
-    use trailsight_engine::parse::{ParsedItem, parse_document};
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
-        .thread_name(|i| format!("trailsight-parse-{i}"))
-        .build()
-        .expect("a thread pool");
-    pool.install(|| {
+pub fn parse_only(
+    files: &[InputFile],
+    threads: usize,
+    limits: &ReadLimits,
+) -> Result<ParseOnlyCounts, PipelineError> {
+    let pool = parse_pool(threads.max(1))?;
+    Ok(pool.install(|| {
         files
             .par_iter()
             .map(|file| {
-                let loaded = load_reusing(&file.source, max_document_bytes);
-                if loaded.skipped.is_some() {
+                let loaded = load_reusing(&file.source, limits);
+                if loaded.skipped().is_some() {
                     return ParseOnlyCounts::default();
                 }
                 let mut counts = ParseOnlyCounts {
@@ -285,5 +260,5 @@ pub fn parse_only(files: &[InputFile], threads: usize, max_document_bytes: u64) 
                 counts
             })
             .reduce(ParseOnlyCounts::default, ParseOnlyCounts::add)
-    })
+    }))
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::time::{Minute, Timestamp};
+use trailsight_engine::time::{Minute, Timestamp};
 
 /// Why a file found in a directory is not read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,7 +48,7 @@ impl SkipReason {
 ///
 /// ```
 /// use std::path::Path;
-/// use trailsight_engine::trail::{SkipReason, skip_reason};
+/// use trailsight_input::trail::{SkipReason, skip_reason};
 /// assert_eq!(skip_reason(Path::new("AWSLogs/1/CloudTrail-Digest/us-east-1/d.json.gz")), Some(SkipReason::Digest));
 /// assert_eq!(skip_reason(Path::new("AWSLogs/1/CloudTrail/us-east-1/a.json.gz")), None);
 /// ```
@@ -77,7 +77,7 @@ pub fn skip_reason(relative: &Path) -> Option<SkipReason> {
 /// `<account>_CloudTrail[-Insight]_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
 ///
 /// ```
-/// use trailsight_engine::trail::delivery_time;
+/// use trailsight_input::trail::delivery_time;
 /// let name = "123456789012_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json.gz";
 /// assert_eq!(delivery_time(name).unwrap().to_string(), "2023-07-10T12:20:00Z");
 /// assert_eq!(delivery_time("export.json"), None);
@@ -105,7 +105,7 @@ pub fn delivery_time(name: &str) -> Option<Minute> {
 /// `<account>_CloudTrail_<region>_<YYYYMMDDTHHmmZ>_<unique>.json.gz`.
 ///
 /// ```
-/// use trailsight_engine::trail::account_region;
+/// use trailsight_input::trail::account_region;
 /// let name = "123456789012_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json.gz";
 /// assert_eq!(account_region(name), Some(("123456789012", "us-east-1")));
 /// assert_eq!(account_region("export.json"), None);
@@ -114,4 +114,57 @@ pub fn account_region(name: &str) -> Option<(&str, &str)> {
     let mut parts = name.split('_');
     let (account, kind, region) = (parts.next()?, parts.next()?, parts.next()?);
     (kind == "CloudTrail" && !account.is_empty() && !region.is_empty()).then_some((account, region))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delivery_times_from_cloudtrail_names() {
+        let name = "123456789012_CloudTrail_us-east-1_20230710T1220Z_WMiHxZgr5Hdd6UDc.json.gz";
+        assert_eq!(
+            delivery_time(name).unwrap().to_string(),
+            "2023-07-10T12:20:00Z"
+        );
+        let insight =
+            "123456789015_CloudTrail-Insight_ca-central-1_20200923T0516Z_KL5e9VCV2SS7IqzB.json.gz";
+        assert_eq!(
+            delivery_time(insight).unwrap().to_string(),
+            "2020-09-23T05:16:00Z"
+        );
+        assert_eq!(delivery_time("events.json"), None);
+        assert_eq!(account_region(name), Some(("123456789012", "us-east-1")));
+        assert_eq!(account_region(insight), None);
+        assert_eq!(account_region("export.json"), None);
+        assert_eq!(delivery_time("x_20231340T1220Z_y.json"), None);
+    }
+
+    #[test]
+    fn skip_rules() {
+        let cases = [
+            (
+                "AWSLogs/1/CloudTrail-Digest/us-east-1/2024/01/01/d.json.gz",
+                Some(SkipReason::Digest),
+            ),
+            (
+                "AWSLogs/o-1/2/CloudTrail-Aggregated/eu-west-1/x.json.gz",
+                Some(SkipReason::Aggregated),
+            ),
+            ("AWSLogs/1/CloudTrail/us-east-1/2024/01/01/a.json.gz", None),
+            (
+                "AWSLogs/1/CloudTrail-Insight/us-east-1/2024/01/01/a.json.gz",
+                None,
+            ),
+            ("export.jsonl", None),
+            ("export.NDJSON.GZ", None),
+            ("firehose-object.gz", None),
+            ("notes.txt", Some(SkipReason::NotATrailFile)),
+            ("archive.tar.gz", Some(SkipReason::NotATrailFile)),
+            (".a.json.gz.x9Zq", Some(SkipReason::Hidden)),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(skip_reason(Path::new(path)), expected, "{path}");
+        }
+    }
 }

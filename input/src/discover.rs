@@ -1,0 +1,270 @@
+//! Finding trail files: command-line paths, directories walked at any depth (an `aws s3 sync`
+//! copy of `AWSLogs/`, organization trails included), and standard input.
+//!
+//! Discovery lists files in a fixed order, whatever order the paths were given in (sorted and
+//! deduplicated); the `order` module then gives the counting order.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use trailsight_engine::time::Minute;
+
+use crate::trail::{SkipReason, delivery_time, skip_reason};
+
+/// Where an input comes from.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Source {
+    /// A file.
+    Path(PathBuf),
+    /// Standard input (`-`).
+    Stdin,
+}
+
+impl Source {
+    /// The last part of the source's name (a file name), which CloudTrail's name rules read.
+    pub fn file_name(&self) -> Option<&str> {
+        match self {
+            Source::Path(path) => path.file_name()?.to_str(),
+            Source::Stdin => None,
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Path(path) => write!(f, "{}", path.display()),
+            Source::Stdin => f.write_str("<stdin>"),
+        }
+    }
+}
+
+/// One input to read.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InputFile {
+    /// CloudTrail's delivery time from the file name, if it has one.
+    pub delivered: Option<Minute>,
+    /// Where it is.
+    pub source: Source,
+}
+
+impl InputFile {
+    /// A source, with the delivery time its name gives.
+    pub fn new(source: Source) -> InputFile {
+        InputFile {
+            delivered: source.file_name().and_then(delivery_time),
+            source,
+        }
+    }
+}
+
+/// A path that could not be listed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {fault}", path.display())]
+pub struct DiscoveryError {
+    /// The path.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub fault: DiscoveryFault,
+}
+
+/// What went wrong listing a path.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryFault {
+    /// The path named on the command line does not exist.
+    #[error("no such file or directory")]
+    NotFound,
+    /// A symbolic link leads back to a directory above it.
+    #[error("symbolic link loop back to {}", ancestor.display())]
+    LinkLoop {
+        /// The directory it leads back to.
+        ancestor: PathBuf,
+    },
+    /// Reading a directory or an entry failed.
+    #[error("{0}")]
+    Io(io::Error),
+}
+
+impl DiscoveryError {
+    /// The kind of I/O error behind it (`NotFound` for a missing path, `Other` for a link loop,
+    /// whose own kind is not stable Rust yet).
+    pub fn kind(&self) -> io::ErrorKind {
+        match &self.fault {
+            DiscoveryFault::NotFound => io::ErrorKind::NotFound,
+            DiscoveryFault::LinkLoop { .. } => io::ErrorKind::Other,
+            DiscoveryFault::Io(error) => error.kind(),
+        }
+    }
+}
+
+/// The inputs found under the given paths.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Files to read, sorted and deduplicated (not yet in counting order).
+    pub files: Vec<InputFile>,
+    /// Files not read, by reason.
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Paths that could not be listed.
+    pub errors: Vec<DiscoveryError>,
+}
+
+/// Finds the inputs under `paths` (`-` is standard input). A path named explicitly is always
+/// read, whatever its name; the skip rules apply to files found by walking directories.
+pub fn discover(paths: &[PathBuf]) -> Discovery {
+    let mut discovery = Discovery::default();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            discovery.files.push(InputFile::new(Source::Stdin));
+        } else if path.is_dir() {
+            walk(path, &mut discovery);
+        } else if path.exists() {
+            discovery
+                .files
+                .push(InputFile::new(Source::Path(path.clone())));
+        } else {
+            discovery.errors.push(DiscoveryError {
+                path: path.clone(),
+                fault: DiscoveryFault::NotFound,
+            });
+        }
+    }
+    discovery.files.sort();
+    discovery.files.dedup();
+    discovery
+}
+
+fn walk(root: &Path, discovery: &mut Discovery) {
+    // Symbolic links are followed (synced trees may link accounts in); walkdir detects loops.
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let path = error.path().unwrap_or(root).to_path_buf();
+                let fault = match error.loop_ancestor() {
+                    Some(ancestor) => DiscoveryFault::LinkLoop {
+                        ancestor: ancestor.to_path_buf(),
+                    },
+                    None => {
+                        let text = error.to_string();
+                        DiscoveryFault::Io(error.into_io_error().unwrap_or_else(|| {
+                            // walkdir's only error without an I/O error is the loop above.
+                            io::Error::other(text)
+                        }))
+                    }
+                };
+                discovery.errors.push(DiscoveryError { path, fault });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        match skip_reason(relative) {
+            Some(reason) => *discovery.skipped.entry(reason).or_insert(0) += 1,
+            None => discovery
+                .files
+                .push(InputFile::new(Source::Path(entry.into_path()))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    #[test]
+    fn files_are_sorted_by_delivery_time_then_path_whatever_the_argument_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "1_CloudTrail_us-east-1_20240101T0010Z_b.json",
+            "1_CloudTrail_us-east-1_20240101T0005Z_z.json",
+            "1_CloudTrail_us-east-1_20240101T0010Z_a.json",
+            "export.json",
+        ];
+        for name in names {
+            fs::write(dir.path().join(name), "{}").unwrap();
+        }
+        let mut paths: Vec<PathBuf> = names.iter().map(|n| dir.path().join(n)).collect();
+        let order = |paths: &[PathBuf]| -> Vec<String> {
+            discover(paths)
+                .files
+                .iter()
+                .map(|f| f.source.file_name().unwrap().to_owned())
+                .collect()
+        };
+        let expected = [names[3], names[1], names[2], names[0]];
+        assert_eq!(order(&paths), expected);
+        paths.reverse();
+        assert_eq!(order(&paths), expected);
+        assert_eq!(order(&[dir.path().to_path_buf()]), expected);
+        // Named twice, directly and through its directory: read once.
+        paths.push(dir.path().to_path_buf());
+        assert_eq!(order(&paths), expected);
+    }
+
+    #[test]
+    fn missing_paths_are_typed_errors_naming_the_path() {
+        let discovery = discover(&[PathBuf::from("/definitely/not/here.json")]);
+        assert!(discovery.files.is_empty());
+        let [error] = &discovery.errors[..] else {
+            panic!("{:?}", discovery.errors)
+        };
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert_eq!(
+            error.to_string(),
+            "/definitely/not/here.json: no such file or directory"
+        );
+    }
+
+    #[test]
+    fn skipped_files_are_counted_by_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let digest = dir.path().join("AWSLogs/1/CloudTrail-Digest/us-east-1");
+        fs::create_dir_all(&digest).unwrap();
+        fs::write(digest.join("d.json.gz"), "").unwrap();
+        fs::write(dir.path().join("notes.txt"), "").unwrap();
+        fs::write(dir.path().join(".partial.json"), "").unwrap();
+        fs::write(dir.path().join("a.json"), "").unwrap();
+        let discovery = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(discovery.files.len(), 1);
+        let skipped: Vec<(SkipReason, u64)> = discovery.skipped.into_iter().collect();
+        assert_eq!(
+            skipped,
+            [
+                (SkipReason::Digest, 1),
+                (SkipReason::NotATrailFile, 1),
+                (SkipReason::Hidden, 1)
+            ]
+        );
+        // Named explicitly, a file is read whatever its name.
+        let named = discover(&[dir.path().join("notes.txt")]);
+        assert_eq!(named.files.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_loop_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let inner = dir.path().join("inner");
+        fs::create_dir(&inner).unwrap();
+        std::os::unix::fs::symlink(dir.path(), inner.join("back")).unwrap();
+        let discovery = discover(&[dir.path().to_path_buf()]);
+        let [error] = &discovery.errors[..] else {
+            panic!("{:?}", discovery.errors)
+        };
+        assert!(matches!(error.fault, DiscoveryFault::LinkLoop { .. }));
+        assert!(
+            error.to_string().contains("symbolic link loop back to"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,415 @@
+//! `--max-document-mib` for every reader of the command: a gzip bomb, a plain document over the
+//! cap and an over-long line are each reported with where they were (the file, or `<stdin>
+//! line N`), counted as skipped, and the rest of the input is still read: `detect FILE`,
+//! `detect -` (plain and gzip), `watch -` (an over-long line, a base64-gzip line inflating past
+//! the cap), `watch DIR`, `replay` (trail and `--reference`), `explain`, and the `--html`
+//! second pass.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::thread;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+const TOO_LARGE: &str = "document larger than --max-document-mib 1 once decompressed; skipped";
+const SAMPLE_INSIGHT: &str = "3663e949-36b4-50dc-98f5-18227fbcc422";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_trailsight"));
+    command
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    let output = command(args).stdin(Stdio::null()).output().unwrap();
+    assert!(
+        output.status.code().is_some(),
+        "killed: {}",
+        stderr(&output)
+    );
+    output
+}
+
+/// Runs with `input` on standard input; the writer may find the pipe closed early (the command
+/// stops reading a document at the cap), which is not an error here.
+fn run_with_stdin(args: &[&str], input: Vec<u8>) -> Output {
+    let mut child = command(args).stdin(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// 8 MiB of spaces in 8 KB of gzip.
+fn bomb() -> Vec<u8> {
+    gzip(&vec![b' '; 8 << 20])
+}
+
+fn record(time: &str, id: usize) -> Value {
+    json!({"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333"},
+        "eventTime": time, "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
+        "eventID": format!("00000000-0000-4000-8000-{id:012}"), "readOnly": false,
+        "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "111122223333", "eventCategory": "Management"})
+}
+
+/// A log file of one good event, numbered `id`.
+fn good_file(path: &Path, id: usize) {
+    let text = json!({"Records": [record("2024-03-04T10:00:00Z", id)]}).to_string();
+    fs::write(path, text).unwrap();
+}
+
+fn summary(path: &Path) -> Value {
+    serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn detect_a_named_file_over_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb_path = dir.path().join("bomb.json.gz");
+    fs::write(&bomb_path, bomb()).unwrap();
+    let good = dir.path().join("good.json");
+    good_file(&good, 1);
+    let json = dir.path().join("summary.json");
+    let output = run(&[
+        "detect",
+        "-q",
+        "--max-document-mib",
+        "1",
+        "--summary-json",
+        p(&json),
+        p(&bomb_path),
+        p(&good),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("{}: {TOO_LARGE}", p(&bomb_path))),
+        "{}",
+        stderr(&output)
+    );
+    let s = summary(&json);
+    assert_eq!(s["files"]["skipped"]["too-large"], 1, "{s}");
+    assert_eq!(s["detector"]["counted"], 1, "{s}");
+}
+
+/// Standard input over the cap, plain (far more than the cap, most of it never read) or a gzip
+/// bomb, is skipped as a file is, and the other inputs are read.
+#[test]
+fn detect_standard_input_over_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    good_file(&good, 1);
+    let json = dir.path().join("summary.json");
+    let plain = vec![b' '; 16 << 20];
+    for input in [plain, bomb()] {
+        let args = [
+            "detect",
+            "-q",
+            "--max-document-mib",
+            "1",
+            "--summary-json",
+            p(&json),
+            "-",
+            p(&good),
+        ];
+        let output = run_with_stdin(&args, input);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("<stdin>: {TOO_LARGE}")),
+            "{}",
+            stderr(&output)
+        );
+        let s = summary(&json);
+        assert_eq!(s["files"]["skipped"]["too-large"], 1, "{s}");
+        assert_eq!(
+            (&s["files"]["read"], &s["detector"]["counted"]),
+            (&json!(1), &json!(1)),
+            "{s}"
+        );
+    }
+    // Under the cap, standard input is read (once, named twice).
+    let text = json!({"Records": [record("2024-03-04T10:00:00Z", 2)]}).to_string();
+    let output = run_with_stdin(
+        &["detect", "-q", "--summary-json", p(&json), "-", "-"],
+        gzip(text.as_bytes()),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(summary(&json)["detector"]["counted"], 1);
+}
+
+fn watch_status(output: &Output) -> String {
+    stderr(output)
+        .lines()
+        .find(|l| {
+            l.starts_with("trailsight watch: end of input")
+                || l.starts_with("trailsight watch: idle")
+        })
+        .unwrap_or_else(|| panic!("no closing line: {}", stderr(output)))
+        .to_owned()
+}
+
+/// An over-long plain line and a small base64-gzip line inflating past the cap: each reported
+/// with its line number and counted as skipped; the lines after them are read.
+#[test]
+fn watch_standard_input_lines_over_the_cap() {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let bomb_line = b64(&bomb());
+    assert!(bomb_line.len() < 64 << 10);
+    let mut long = vec![b'{'];
+    long.resize(3 << 20, b' ');
+    long.push(b'}');
+    let mut input = Vec::new();
+    for line in [
+        record("2024-03-04T10:00:00Z", 1).to_string().into_bytes(),
+        long,
+        bomb_line.into_bytes(),
+        b64(&gzip(
+            record("2024-03-04T10:00:01Z", 2).to_string().as_bytes(),
+        ))
+        .into_bytes(),
+        record("2024-03-04T10:00:02Z", 3).to_string().into_bytes(),
+    ] {
+        input.extend_from_slice(&line);
+        input.push(b'\n');
+    }
+    let output = run_with_stdin(&["watch", "-", "--max-document-mib", "1"], input);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("<stdin> line 2: longer than 1048576 bytes; skipped"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("<stdin> line 3: {TOO_LARGE}")),
+        "{err}"
+    );
+    let status = watch_status(&output);
+    assert!(status.contains(": 3 events, 3 counted"), "{status}");
+    assert!(
+        status.ends_with("; 2 lines or files over --max-document-mib skipped"),
+        "{status}"
+    );
+}
+
+#[test]
+fn watch_a_directory_with_a_file_over_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("bomb.json.gz"), bomb()).unwrap();
+    good_file(&dir.path().join("good.json"), 1);
+    let output = run(&[
+        "watch",
+        p(dir.path()),
+        "--max-document-mib",
+        "1",
+        "--poll-seconds",
+        "0.2",
+        "--until-idle",
+        "2",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(err.contains(&format!("bomb.json.gz: {TOO_LARGE}")), "{err}");
+    let status = watch_status(&output);
+    assert!(status.contains(": 1 events, 1 counted"), "{status}");
+    assert!(
+        status.ends_with("; 1 lines or files over --max-document-mib skipped"),
+        "{status}"
+    );
+}
+
+/// The sample trail's insights as a reference file, padded past the cap: refused, so the replay
+/// finds no reference at all; a trail file over the cap is refused too, and the rest is read.
+#[test]
+fn replay_trail_and_reference_over_the_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reference = fs::read(fixtures().join("golden/sample-trail.jsonl")).unwrap();
+    reference.resize(2 << 20, b'\n');
+    let reference_path = dir.path().join("aws.jsonl.gz");
+    fs::write(&reference_path, gzip(&reference)).unwrap();
+    let trail_bomb = dir.path().join("bomb.json.gz");
+    fs::write(&trail_bomb, bomb()).unwrap();
+    let report = dir.path().join("report.json");
+    let sample = fixtures().join("sample-trail");
+    let replay = |cap: &str| {
+        run(&[
+            "replay",
+            "-q",
+            p(&sample),
+            p(&trail_bomb),
+            "-r",
+            p(&reference_path),
+            "--max-document-mib",
+            cap,
+            "--report",
+            p(&report),
+        ])
+    };
+    let output = replay("1");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!("reference: {}: {TOO_LARGE}", p(&reference_path))),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}: {TOO_LARGE}", p(&trail_bomb))),
+        "{err}"
+    );
+    let r = summary(&report);
+    assert_eq!(
+        (
+            &r["reference"]["files"],
+            &r["reference"]["insights"],
+            &r["reference"]["bad_records"]
+        ),
+        (&json!(0), &json!(0), &json!(0)),
+        "{}",
+        r["reference"]
+    );
+    assert!(
+        r["trailsight"]["insights"].as_u64().unwrap() > 0,
+        "{}",
+        r["trailsight"]
+    );
+    // Under a cap it fits, the same reference is read.
+    let output = replay("16");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let r = summary(&report);
+    assert_eq!(r["reference"]["files"], 1);
+    assert!(r["reference"]["insights"].as_u64().unwrap() > 0);
+}
+
+/// A plain file of `events` calls of the sample insight's API in its window, padded to 2 MiB:
+/// over a 1 MiB cap. Read by any pass, it would change that pass's counts.
+fn padded_events(path: &Path, events: usize) {
+    let records: Vec<Value> = (0..events)
+        .map(|i| {
+            json!({"eventVersion": "1.09", "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123837392027:user/x", "accountId": "123837392027"},
+                "eventTime": "2023-07-10T12:08:30Z", "eventSource": "ssm.amazonaws.com", "eventName": "DeleteParameter",
+                "awsRegion": "us-east-1", "eventID": format!("00000000-0000-4000-8000-{i:012}"), "readOnly": false,
+                "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123837392027", "eventCategory": "Management"})
+        })
+        .collect();
+    let mut text = json!({ "Records": records }).to_string().into_bytes();
+    text.resize(2 << 20, b' ');
+    fs::write(path, text).unwrap();
+}
+
+/// `explain` reads the trail three times (detect, recount, request parameters); a file over the
+/// cap holding calls in the insight's window changes nothing when every read skips it.
+#[test]
+fn explain_skips_what_the_cap_skips_in_every_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = fixtures().join("sample-trail");
+    let big = dir.path().join("big.json");
+    let explain = || {
+        run(&[
+            "explain",
+            "--trail",
+            p(&sample),
+            p(&big),
+            "--id",
+            SAMPLE_INSIGHT,
+            "--json",
+            "--max-document-mib",
+            "1",
+        ])
+    };
+    padded_events(&big, 0);
+    let without = explain();
+    assert!(without.status.success(), "{}", stderr(&without));
+    padded_events(&big, 40);
+    let with = explain();
+    assert!(with.status.success(), "{}", stderr(&with));
+    assert!(
+        stderr(&with).contains(&format!("{}: {TOO_LARGE}", p(&big))),
+        "{}",
+        stderr(&with)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&with.stdout),
+        String::from_utf8_lossy(&without.stdout)
+    );
+    // An --insight file over the cap is refused and named.
+    let insight = dir.path().join("insight.json");
+    let mut text = fs::read(fixtures().join("golden/sample-trail.jsonl")).unwrap();
+    text.resize(2 << 20, b'\n');
+    fs::write(&insight, text).unwrap();
+    let output = run(&[
+        "explain",
+        "--trail",
+        p(&sample),
+        "--insight",
+        p(&insight),
+        "--id",
+        SAMPLE_INSIGHT,
+        "--max-document-mib",
+        "1",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains(&format!("{}: {TOO_LARGE}", p(&insight))),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The `--html` charts come from a second pass over the trail, which must skip what the first
+/// skipped: the page is the same whether the file over the cap holds calls in a chart or not.
+#[test]
+fn html_second_pass_skips_what_the_cap_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = fixtures().join("sample-trail");
+    let big = dir.path().join("big.json");
+    let html = dir.path().join("report.html");
+    let page = || {
+        let output = run(&[
+            "detect",
+            "-q",
+            p(&sample),
+            p(&big),
+            "--html",
+            p(&html),
+            "--max-document-mib",
+            "1",
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&format!("{}: {TOO_LARGE}", p(&big))),
+            "{}",
+            stderr(&output)
+        );
+        fs::read_to_string(&html).unwrap()
+    };
+    padded_events(&big, 0);
+    let without = page();
+    padded_events(&big, 40);
+    let with = page();
+    assert!(with == without, "the chart pass read a file over the cap");
+}
