@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! paths ──discover──▶ InputFile { delivered, Source } ──load (ReadLimits)──▶ Loaded document
+//!                                                   └─stream: over 64 MiB, and stdin, in pieces
 //!                                                   │
 //!       lines ──LineReader (ReadLimits)──▶ line ──decode_line──▶ document
 //!                                                   │
@@ -23,6 +24,7 @@
 //!   line decoder (JSON, base64, base64 of gzip).
 //! - [`order`]: the counting order (delivery time, then earliest event, then path).
 //! - [`pipeline`]: the ordered parallel parse of many files into a detector.
+//! - [`stream`]: documents too large to hold, and standard input, read in pieces.
 //!
 //! The engine ([`trailsight_engine`]) stays free of I/O and threads; everything that touches a
 //! file system, standard input or a thread pool is here.
@@ -35,13 +37,11 @@
 //!   elsewhere (concurrently, by an async client) enter through [`load_bytes`], the same
 //!   decompression and caps as files; the pipeline's per-file step ([`pipeline::parse_file`])
 //!   is where a fetched-bytes variant plugs in, keeping the counting order.
-//! - **Streaming large documents and a global memory budget.** Loading returns one whole
-//!   document per file today, bounded per file by [`ReadLimits`]. Chunked decompression and
-//!   parsing of multi-GB documents would add a reader-based path beside [`load()`] (the
-//!   streaming gunzip already reads from any `Read`), and a budget across threads would replace
-//!   the fixed [`pipeline::FILES_PER_THREAD_IN_FLIGHT`] window with a count of bytes in flight,
-//!   taken before a file is loaded and given back when its batch is counted; both stay inside
-//!   [`pipeline`] and [`ReadLimits`], without changing what callers see.
+//! - **A global memory budget.** Documents over [`ReadLimits::stream_above_bytes`] are read in
+//!   pieces ([`stream`]); the ones read whole are bounded per file by that size, and a fixed
+//!   [`pipeline::FILES_PER_THREAD_IN_FLIGHT`] window of them is in flight per thread. A budget
+//!   across threads would replace that window with a count of bytes in flight, taken before a
+//!   file is loaded and given back when its batch is counted, inside [`pipeline`].
 
 #![deny(missing_docs)]
 
@@ -50,6 +50,7 @@ pub mod lines;
 pub mod load;
 pub mod order;
 pub mod pipeline;
+pub mod stream;
 pub mod trail;
 
 pub use discover::{Discovery, DiscoveryError, DiscoveryFault, InputFile, Source, discover};
@@ -59,7 +60,10 @@ pub use load::{
     recycle,
 };
 pub use order::{counting_order, sort_for_counting};
-pub use pipeline::{FileOutcome, ParseOnlyCounts, PipelineError, parse_file, parse_only, run};
+pub use pipeline::{
+    FileOutcome, ParseOnlyCounts, Piece, PipelineError, parse_file, parse_only, run,
+};
+pub use stream::{ItemsRead, RecordAtError, read_items, records_at, stream_file};
 pub use trail::SkipReason;
 
 /// Threads to parse on when none are asked for: every core the process may use, or one when

@@ -179,6 +179,8 @@ mod tests {
         ReadLimits {
             max_document_bytes: bytes,
             max_line_bytes: bytes,
+            stream_above_bytes: bytes,
+            in_flight_bytes: bytes,
         }
     }
 

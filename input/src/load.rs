@@ -17,6 +17,15 @@ use crate::trail::SkipReason;
 /// most), far below what would exhaust memory when a few files per thread are in flight.
 pub const DEFAULT_MAX_DOCUMENT_MIB: u64 = 1024;
 
+/// Above this size (decompressed) a document is read in pieces rather than whole: far above
+/// any CloudTrail file, small enough that a few documents per thread in flight stay a few
+/// hundred MB.
+pub const DEFAULT_STREAM_ABOVE_BYTES: u64 = 64 << 20;
+
+/// The default of [`ReadLimits::in_flight_bytes`]: four documents of
+/// [`DEFAULT_STREAM_ABOVE_BYTES`], shared by all parse threads.
+pub const DEFAULT_IN_FLIGHT_BYTES: u64 = 4 * DEFAULT_STREAM_ABOVE_BYTES;
+
 /// How much one input may hold. One value is handed to every reader, so that a file, standard
 /// input, a line of a feed and bytes from Python are refused by the same rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,15 +34,55 @@ pub struct ReadLimits {
     pub max_document_bytes: u64,
     /// The longest line of a line-by-line feed (`watch -`), its newline not included.
     pub max_line_bytes: u64,
+    /// Documents larger than this once decompressed, and standard input, are read in pieces
+    /// of this size ([`crate::stream`]) by the readers that can: memory then holds a few
+    /// pieces and the largest single value (at most [`ReadLimits::max_document_bytes`]), not
+    /// the document.
+    pub stream_above_bytes: u64,
+    /// The most decompressed document bytes the parse threads of a run hold at once: each
+    /// thread reads whole only documents of up to its share, and reads a larger one as a single
+    /// piece in its turn. Which way a document under [`ReadLimits::stream_above_bytes`] is read
+    /// changes nothing in what is counted, so the output does not depend on it.
+    pub in_flight_bytes: u64,
 }
 
 impl ReadLimits {
     /// Documents and lines of at most `mib` MiB.
     pub const fn from_document_mib(mib: u64) -> ReadLimits {
+        let max_document_bytes = mib << 20;
         ReadLimits {
-            max_document_bytes: mib << 20,
-            max_line_bytes: mib << 20,
+            max_document_bytes,
+            max_line_bytes: max_document_bytes,
+            stream_above_bytes: if max_document_bytes < DEFAULT_STREAM_ABOVE_BYTES {
+                max_document_bytes
+            } else {
+                DEFAULT_STREAM_ABOVE_BYTES
+            },
+            in_flight_bytes: DEFAULT_IN_FLIGHT_BYTES,
         }
+    }
+
+    /// The cap for reading a document whole on one of `threads` parse threads: the thread's
+    /// share of [`ReadLimits::in_flight_bytes`] (at least 1 MiB, so that CloudTrail's files
+    /// are always read whole), and no more than the whole-document cap.
+    pub(crate) fn whole_document_cap_on(&self, threads: usize) -> ReadLimits {
+        let mut whole = self.whole_document_cap();
+        let share = (self.in_flight_bytes / threads.max(1) as u64).max(1 << 20);
+        whole.max_document_bytes = whole.max_document_bytes.min(share);
+        whole
+    }
+
+    /// These limits with documents over `bytes` (decompressed) read in pieces.
+    pub const fn streaming_above(mut self, bytes: u64) -> ReadLimits {
+        self.stream_above_bytes = bytes;
+        self
+    }
+
+    /// The cap for reading a document whole: the smaller of the two limits.
+    pub(crate) fn whole_document_cap(&self) -> ReadLimits {
+        let mut whole = *self;
+        whole.max_document_bytes = self.max_document_bytes.min(self.stream_above_bytes);
+        whole
     }
 
     /// The document cap in MiB (rounded up), as `--max-document-mib` gives it.
@@ -56,13 +105,20 @@ pub enum LoadError {
     #[error("{0}")]
     Read(io::Error),
     /// The gzip stream is corrupt or truncated; what decompressed before the error is kept.
-    #[error("gzip: {error} after {decompressed_bytes} decompressed bytes")]
+    #[error(
+        "gzip: {error} after {decompressed_bytes} decompressed bytes; the records before the \
+         damage were read"
+    )]
     Gzip {
         /// What the decoder said.
         error: io::Error,
         /// Bytes decompressed before it, kept in [`Loaded::bytes`].
         decompressed_bytes: u64,
     },
+    /// Read in pieces, the document holds a single value (a record, a line) over the cap; the
+    /// records before it were read, the rest of the document was not.
+    #[error("{0}")]
+    ValueTooLarge(trailsight_engine::parse::StreamError),
     /// The document is over the cap; nothing was kept.
     #[error(
         "document larger than --max-document-mib {} once decompressed; skipped",
@@ -79,7 +135,7 @@ impl LoadError {
     pub fn kind(&self) -> io::ErrorKind {
         match self {
             LoadError::Read(error) | LoadError::Gzip { error, .. } => error.kind(),
-            LoadError::TooLarge { .. } => io::ErrorKind::FileTooLarge,
+            LoadError::TooLarge { .. } | LoadError::ValueTooLarge(_) => io::ErrorKind::FileTooLarge,
         }
     }
 }
@@ -375,6 +431,8 @@ mod tests {
     const KIB: ReadLimits = ReadLimits {
         max_document_bytes: 1024,
         max_line_bytes: 1024,
+        stream_above_bytes: 1024,
+        in_flight_bytes: 4096,
     };
 
     #[test]
@@ -449,9 +507,10 @@ mod tests {
         let error = cut.error.as_ref().unwrap();
         assert!(error.to_string().starts_with("gzip:"), "{error}");
         assert!(
-            error
-                .to_string()
-                .ends_with(&format!("after {} decompressed bytes", cut.bytes.len())),
+            error.to_string().ends_with(&format!(
+                "after {} decompressed bytes; the records before the damage were read",
+                cut.bytes.len()
+            )),
             "{error}"
         );
         assert!(!cut.bytes.is_empty() && text.as_bytes().starts_with(&cut.bytes));

@@ -1,19 +1,22 @@
 //! The run pipeline: files are read, decompressed and parsed in parallel, then counted into
 //! the detector one file at a time in the counting order ([`crate::order`]), advancing the
 //! detector's clock after each file. Only the parsing runs in parallel, so the records are the
-//! same for any number of threads.
+//! same for any number of threads. A document too large to hold (over
+//! [`ReadLimits::stream_above_bytes`], and standard input) is read in pieces in its turn
+//! ([`crate::stream`]), each piece counted as it is parsed.
 
 use std::sync::mpsc;
 use std::thread;
 
 use rayon::prelude::*;
-use trailsight_engine::parse::{DocumentFormat, ParsedItem, RecordError, parse_document};
+use trailsight_engine::parse::{DocumentFormat, ParsedItem, RecordError};
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
 use crate::discover::{InputFile, Source};
 use crate::load::{LoadError, Loaded, ReadLimits, load_reusing, recycle};
 use crate::order::sort_for_counting;
+use crate::stream::{read_items, stream_file};
 use crate::trail::SkipReason;
 
 /// Why a run could not start.
@@ -42,8 +45,25 @@ pub struct FileOutcome {
     pub document_bytes: u64,
     /// A read or decompression error (the readable part was still parsed).
     pub load_error: Option<LoadError>,
-    /// The parsed document.
+    /// For a document read in pieces, which piece this is; `None` for a document read whole.
+    /// The sizes and the batch are then this piece's, and the format and `load_error` are known
+    /// on the last piece only.
+    pub piece: Option<Piece>,
+    /// The parsed document (or piece of it).
     pub batch: EventBatch,
+}
+
+/// Where a piece of a document read in pieces sits in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Piece {
+    /// 0 for the first piece.
+    pub index: u32,
+    /// Whether this is the document's last piece.
+    pub last: bool,
+    /// Bytes of document in the pieces before this one.
+    pub document_bytes_before: u64,
+    /// Bad records in the pieces before this one.
+    pub bad_records_before: u64,
 }
 
 impl FileOutcome {
@@ -61,6 +81,21 @@ impl FileOutcome {
     pub fn skipped(&self) -> Option<SkipReason> {
         matches!(self.load_error, Some(LoadError::TooLarge { .. })).then_some(SkipReason::TooLarge)
     }
+
+    /// Whether the file is done with this outcome: a document read whole, or the last piece.
+    pub fn ends_file(&self) -> bool {
+        self.piece.is_none_or(|piece| piece.last)
+    }
+
+    /// Bytes of the document up to the end of this outcome.
+    pub fn document_bytes_so_far(&self) -> u64 {
+        self.piece.map_or(0, |p| p.document_bytes_before) + self.document_bytes
+    }
+
+    /// Bad records of the document before this outcome's.
+    pub fn bad_records_before(&self) -> u64 {
+        self.piece.map_or(0, |p| p.bad_records_before)
+    }
 }
 
 /// How many files are parsed ahead of the one being counted, per thread: enough to keep every
@@ -73,6 +108,21 @@ enum Step<'f> {
     Stamped(&'f InputFile),
     /// A file without a delivery time, parsed up front to find where it belongs.
     Held(Box<FileOutcome>),
+    /// A document read in pieces when its turn comes.
+    Streamed(&'f InputFile),
+}
+
+/// What reading a file whole gave.
+enum Whole<'f> {
+    Parsed(Box<FileOutcome>),
+    /// Too large to hold: to be read in pieces.
+    TooLarge(&'f InputFile),
+}
+
+/// The threads a run parses on when `asked` for: at least one, and no more than the cores the
+/// process may use (parsing is bound by them; more threads only hold more documents at once).
+pub fn parse_threads(asked: usize) -> usize {
+    asked.clamp(1, crate::default_threads())
 }
 
 /// The pool the parse threads run on.
@@ -98,7 +148,7 @@ pub fn run(
     limits: &ReadLimits,
     mut on_file: impl FnMut(&FileOutcome, &mut Vec<InsightRecord>),
 ) -> Result<(), PipelineError> {
-    let threads = threads.max(1);
+    let threads = parse_threads(threads);
     let pool = parse_pool(threads)?;
     let options = detector.ingest_options().clone();
     let steps = order(files, &pool, &options, limits);
@@ -108,37 +158,53 @@ pub fn run(
     thread::scope(|scope| {
         // The producer owns the sender, so the channel closes when it is done.
         scope.spawn(move || {
-            let mut pending: Vec<&InputFile> = Vec::with_capacity(chunk);
-            let parse = |pending: &mut Vec<&InputFile>| -> Vec<FileOutcome> {
-                let outcomes = pool.install(|| {
+            let send = |outcomes: Vec<FileOutcome>| sender.send(outcomes).is_ok();
+            let stream = |file: &InputFile| {
+                let mut open = true;
+                stream_file(file, options, limits, &mut |piece| {
+                    open = send(vec![piece]);
+                    open
+                });
+                open
+            };
+            // Parses the pending files in parallel and sends them on in order, reading in
+            // pieces, in its place, any that is too large to hold.
+            let flush = |pending: &mut Vec<&InputFile>| -> bool {
+                let parsed: Vec<Whole> = pool.install(|| {
                     pending
                         .par_iter()
-                        .map(|f| parse_file(f, options, limits))
+                        .map(|f| parse_whole(f, options, limits, threads))
                         .collect()
                 });
                 pending.clear();
-                outcomes
+                let mut ready = Vec::with_capacity(parsed.len());
+                for whole in parsed {
+                    match whole {
+                        Whole::Parsed(outcome) => ready.push(*outcome),
+                        Whole::TooLarge(file) => {
+                            if !send(std::mem::take(&mut ready)) || !stream(file) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                send(ready)
             };
+            let mut pending: Vec<&InputFile> = Vec::with_capacity(chunk);
             for step in steps {
-                let ready = match step {
+                let open = match step {
                     Step::Stamped(file) => {
                         pending.push(file);
-                        if pending.len() < chunk {
-                            continue;
-                        }
-                        parse(&mut pending)
+                        pending.len() < chunk || flush(&mut pending)
                     }
-                    Step::Held(outcome) => {
-                        let mut ready = parse(&mut pending);
-                        ready.push(*outcome);
-                        ready
-                    }
+                    Step::Held(outcome) => flush(&mut pending) && send(vec![*outcome]),
+                    Step::Streamed(file) => flush(&mut pending) && stream(file),
                 };
-                if sender.send(ready).is_err() {
+                if !open {
                     return;
                 }
             }
-            let _ = sender.send(parse(&mut pending));
+            flush(&mut pending);
         });
         let mut records = Vec::new();
         for outcomes in receiver {
@@ -161,28 +227,71 @@ fn order<'f>(
 ) -> Vec<Step<'f>> {
     let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) =
         files.iter().partition(|f| f.delivered.is_some());
-    let held: Vec<FileOutcome> = pool.install(|| {
+    let held: Vec<Whole> = pool.install(|| {
         unstamped
             .par_iter()
-            .map(|f| parse_file(f, options, limits))
+            .map(|f| parse_whole(f, options, limits, pool.current_num_threads()))
             .collect()
     });
     let mut keyed: Vec<(Option<Minute>, Source, Step<'f>)> = stamped
         .into_iter()
         .map(|f| (f.delivered, f.source.clone(), Step::Stamped(f)))
-        .chain(held.into_iter().map(|o| {
-            (
-                o.batch.first_minute(),
-                o.source.clone(),
-                Step::Held(Box::new(o)),
-            )
-        }))
         .collect();
+    for whole in held {
+        keyed.push(match whole {
+            Whole::Parsed(o) => (o.batch.first_minute(), o.source.clone(), Step::Held(o)),
+            Whole::TooLarge(f) => (
+                first_piece_minute(f, options, limits),
+                f.source.clone(),
+                Step::Streamed(f),
+            ),
+        });
+    }
     sort_for_counting(&mut keyed, |(time, source, _)| (*time, source));
     keyed.into_iter().map(|(_, _, step)| step).collect()
 }
 
-/// Loads and parses one file, unless it is over the caps of `limits`.
+/// Where a document read in pieces goes in the counting order: the earliest event of its first
+/// piece (a document that large is an export, whose records come roughly in time order; the
+/// earliest of all would take reading it twice). Standard input, which cannot be read twice,
+/// goes first.
+fn first_piece_minute(
+    file: &InputFile,
+    options: &IngestOptions,
+    limits: &ReadLimits,
+) -> Option<Minute> {
+    if file.source == Source::Stdin {
+        return None;
+    }
+    let mut first = None;
+    stream_file(file, options, limits, &mut |piece| {
+        first = piece.batch.first_minute();
+        false
+    });
+    first
+}
+
+/// Loads and parses one file whole on one of `threads` threads, unless it is larger than
+/// [`ReadLimits::stream_above_bytes`] or than the thread's share of
+/// [`ReadLimits::in_flight_bytes`], or standard input: those are read in pieces.
+fn parse_whole<'f>(
+    file: &'f InputFile,
+    options: &IngestOptions,
+    limits: &ReadLimits,
+    threads: usize,
+) -> Whole<'f> {
+    if file.source == Source::Stdin {
+        return Whole::TooLarge(file);
+    }
+    let outcome = parse_file(file, options, &limits.whole_document_cap_on(threads));
+    if outcome.skipped().is_some() {
+        return Whole::TooLarge(file);
+    }
+    Whole::Parsed(Box::new(outcome))
+}
+
+/// Loads and parses one file whole, unless it is over the caps of `limits` (then it is
+/// skipped: [`FileOutcome::skipped`]). [`run`] reads such files in pieces instead.
 pub fn parse_file(file: &InputFile, options: &IngestOptions, limits: &ReadLimits) -> FileOutcome {
     let Loaded {
         bytes,
@@ -198,6 +307,7 @@ pub fn parse_file(file: &InputFile, options: &IngestOptions, limits: &ReadLimits
         stored_bytes,
         document_bytes,
         load_error: error,
+        piece: None,
         batch,
     }
 }
@@ -237,26 +347,21 @@ pub fn parse_only(
     threads: usize,
     limits: &ReadLimits,
 ) -> Result<ParseOnlyCounts, PipelineError> {
-    let pool = parse_pool(threads.max(1))?;
+    let pool = parse_pool(parse_threads(threads))?;
     Ok(pool.install(|| {
         files
             .par_iter()
             .map(|file| {
-                let loaded = load_reusing(&file.source, limits);
-                if loaded.skipped().is_some() {
-                    return ParseOnlyCounts::default();
-                }
                 let mut counts = ParseOnlyCounts {
                     files: 1,
-                    stored_bytes: loaded.stored_bytes,
-                    document_bytes: loaded.bytes.len() as u64,
                     ..ParseOnlyCounts::default()
                 };
-                parse_document(&loaded.bytes, &mut |item| {
+                let read = read_items(&file.source, limits, &mut |item| {
                     counts.records += 1;
                     counts.events += u64::from(matches!(item, ParsedItem::Event { .. }));
                 });
-                recycle(loaded.bytes);
+                counts.stored_bytes = read.stored_bytes;
+                counts.document_bytes = read.document_bytes;
                 counts
             })
             .reduce(ParseOnlyCounts::default, ParseOnlyCounts::add)

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use trailsight_engine::{Detector, DetectorConfig};
 use trailsight_input::{
-    LineFault, LineReader, ReadLimits, SkipReason, Source, decode_line, discover, parse_only, run,
+    LineFault, LineReader, ReadLimits, Source, decode_line, discover, parse_only, run,
 };
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -28,15 +28,23 @@ fn log_file(records: &[String]) -> String {
 
 const MIB: ReadLimits = ReadLimits::from_document_mib(1);
 
-/// A trail with three files over a 1 MiB cap (a gzip bomb, a bomb whose trailer lies, a plain
-/// file) and three good ones.
+/// At least `bytes` of JSON lines, every line the same record (so all but one are duplicates).
+fn repeated_lines(bytes: usize) -> Vec<u8> {
+    let line = record("2024-03-04T10:00:00Z", 9) + "\n";
+    line.repeat(bytes.div_ceil(line.len())).into_bytes()
+}
+
+/// A trail with three files over a 1 MiB cap (a gzip bomb of 8 MiB of JSON lines in a few KB,
+/// the same bomb with a trailer that lies, a plain file) and three good ones.
 fn hostile_trail(dir: &Path) {
-    let mut bomb = gzip(&vec![b' '; 8 << 20]);
+    let lines = repeated_lines(8 << 20);
+    let mut bomb = gzip(&lines);
+    assert!(bomb.len() < 64 << 10);
     fs::write(dir.join("bomb.json.gz"), &bomb).unwrap();
     let at = bomb.len() - 4;
     bomb[at..].copy_from_slice(&1024u32.to_le_bytes());
     fs::write(dir.join("lying-bomb.json.gz"), &bomb).unwrap();
-    fs::write(dir.join("big.json"), vec![b' '; (1 << 20) + 1]).unwrap();
+    fs::write(dir.join("big.json"), repeated_lines((1 << 20) + 1)).unwrap();
     let name = |minute: &str, id: &str| {
         format!("111122223333_CloudTrail_us-east-1_20240304T10{minute}Z_{id}.json.gz")
     };
@@ -58,50 +66,104 @@ fn hostile_trail(dir: &Path) {
     .unwrap();
 }
 
+/// Documents over the size at which documents are streamed are read in pieces, in their place
+/// in the counting order; a whole read is capped, so nothing over the cap is ever held.
 #[test]
-fn documents_over_the_cap_are_skipped_and_the_rest_is_counted_in_order() {
+fn documents_over_the_cap_are_read_in_pieces_and_the_rest_is_counted_in_order() {
     let dir = tempfile::tempdir().unwrap();
     hostile_trail(dir.path());
     let discovery = discover(&[dir.path().to_path_buf()]);
     assert_eq!(discovery.files.len(), 6);
     let mut detector = Detector::new(DetectorConfig::default()).unwrap();
     let mut seen = Vec::new();
+    let mut pieces = 0;
     run(&discovery.files, &mut detector, 2, &MIB, |outcome, _| {
-        let name = outcome.source.file_name().unwrap().to_owned();
-        let error = outcome.load_error.as_ref().map(ToString::to_string);
-        seen.push((name, outcome.skipped(), error));
+        pieces += u32::from(outcome.piece.is_some());
+        if outcome.ends_file() {
+            let name = outcome.source.file_name().unwrap().to_owned();
+            let error = outcome.load_error.as_ref().map(ToString::to_string);
+            seen.push((
+                name,
+                outcome.piece.is_some(),
+                outcome.document_bytes_so_far(),
+                error,
+            ));
+        }
     })
     .unwrap();
-    let too_large =
-        Some("document larger than --max-document-mib 1 once decompressed; skipped".to_owned());
-    let skipped = Some(SkipReason::TooLarge);
+    let (big, bomb) = (
+        repeated_lines((1 << 20) + 1).len() as u64,
+        repeated_lines(8 << 20).len() as u64,
+    );
     assert_eq!(
         seen,
         [
-            // Files without a delivery time whose documents were refused have no event: first.
-            ("big.json".to_owned(), skipped, too_large.clone()),
-            ("bomb.json.gz".to_owned(), skipped, too_large.clone()),
-            ("lying-bomb.json.gz".to_owned(), skipped, too_large.clone()),
-            ("export.json".to_owned(), None, None),
+            // Files without a delivery time, by their first piece's earliest event (10:00).
+            ("big.json".to_owned(), true, big, None),
+            ("bomb.json.gz".to_owned(), true, bomb, None),
+            (
+                "lying-bomb.json.gz".to_owned(),
+                true,
+                bomb,
+                Some(format!(
+                    "gzip: corrupt gzip stream does not have a matching checksum after {bomb} \
+                     decompressed bytes; the records before the damage were read"
+                ))
+            ),
+            ("export.json".to_owned(), false, 286, None),
             (
                 "111122223333_CloudTrail_us-east-1_20240304T1005Z_a.json.gz".to_owned(),
-                None,
+                false,
+                286,
                 None
             ),
             (
                 "111122223333_CloudTrail_us-east-1_20240304T1005Z_b.json.gz".to_owned(),
-                None,
+                false,
+                286,
                 None
             ),
         ]
     );
-    assert_eq!(detector.stats().counted, 3);
+    // 1 MiB pieces, and a last piece each.
+    assert_eq!(pieces, 2 + 9 + 9);
+    // The bombs' records are one record many times: counted once.
+    assert_eq!(detector.stats().counted, 4);
 
     let counts = parse_only(&discovery.files, 2, &MIB).unwrap();
-    assert_eq!((counts.files, counts.events), (3, 3));
-    // Under the default cap the same files are read.
-    let counts = parse_only(&discovery.files, 1, &ReadLimits::default()).unwrap();
+    let line = (record("2024-03-04T10:00:00Z", 9).len() + 1) as u64;
     assert_eq!(counts.files, 6);
+    assert_eq!(counts.events, 3 + (2 * bomb + big) / line);
+    assert_eq!(counts.document_bytes, big + 2 * bomb + 3 * 286);
+}
+
+/// A single value over the cap cannot be read in pieces: the records before it are counted,
+/// the document is reported with the offset of that value, and nothing after it is read.
+#[test]
+fn a_value_over_the_cap_ends_a_streamed_document_with_its_offset() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = record("2024-03-04T10:00:00Z", 1);
+    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(2 << 20));
+    let text = format!("{first}\n{huge}\n{}\n", record("2024-03-04T10:01:00Z", 2));
+    fs::write(dir.path().join("export.jsonl"), &text).unwrap();
+    let files = discover(&[dir.path().to_path_buf()]).files;
+    let mut detector = Detector::new(DetectorConfig::default()).unwrap();
+    let mut errors = Vec::new();
+    run(&files, &mut detector, 1, &MIB, |outcome, _| {
+        if let Some(error) = &outcome.load_error {
+            errors.push(error.to_string());
+        }
+    })
+    .unwrap();
+    assert_eq!(detector.stats().counted, 1);
+    let offset = first.len() + 1;
+    assert_eq!(
+        errors,
+        [format!(
+            "a single JSON value (or run of white space) from byte {offset} is over 1 MiB and cannot be read in pieces; \
+             the rest of the document is skipped"
+        )]
+    );
 }
 
 /// The output does not depend on the number of threads.
@@ -130,6 +192,8 @@ fn line_feed_caps() {
     let small = ReadLimits {
         max_document_bytes: 1 << 20,
         max_line_bytes: 64 << 10,
+        stream_above_bytes: 1 << 20,
+        in_flight_bytes: 4 << 20,
     };
     let bomb = base64::engine::general_purpose::STANDARD.encode(gzip(&vec![b' '; 4 << 20]));
     assert!(bomb.len() < 16 << 10);

@@ -355,9 +355,12 @@ pub fn report_file_errors(
         writeln!(err, "trailsight: error: {}: {error}", outcome.source)?;
     }
     let batch = &outcome.batch;
-    if outcome.format() == DocumentFormat::Unknown
+    if outcome.ends_file()
+        && outcome.load_error.is_none()
+        && outcome.format() == DocumentFormat::Unknown
+        && outcome.bad_records_before() == 0
         && batch.errors.is_empty()
-        && outcome.document_bytes > 0
+        && outcome.document_bytes_so_far() > 0
     {
         writeln!(
             err,
@@ -365,16 +368,19 @@ pub fn report_file_errors(
             outcome.source
         )?;
     }
+    // The limit is per file; a document read in pieces spends it over its pieces.
+    let before = usize::try_from(outcome.bad_records_before()).unwrap_or(usize::MAX);
     let errors = outcome.record_errors();
-    for error in errors.iter().take(limit) {
+    for error in errors.iter().take(limit.saturating_sub(before)) {
         writeln!(err, "trailsight: error: {}: {error}", outcome.source)?;
     }
-    if errors.len() > limit {
+    let total = before.saturating_add(errors.len());
+    if outcome.ends_file() && total > limit {
         writeln!(
             err,
             "trailsight: error: {}: {} more bad records not shown",
             outcome.source,
-            errors.len() - limit
+            total - limit
         )?;
     }
     Ok(())

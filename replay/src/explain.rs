@@ -13,10 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 use trailsight_engine::Detector;
 use trailsight_engine::insight::format_average;
-use trailsight_engine::parse::record_at;
 use trailsight_engine::reference::InsightInterval;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
-use trailsight_input::{InputFile, default_threads, discover, load};
+use trailsight_input::{InputFile, default_threads, discover, records_at};
 
 use crate::detect::DetectorArgs;
 use crate::replay::references::{Origin, References};
@@ -369,9 +368,13 @@ fn explain(
         let Some(input) = discovery.files.get(file) else {
             continue;
         };
-        let bytes = load(&input.source, &settings.limits, Vec::new()).bytes;
-        for i in indexes {
-            parameters[i] = record_at(&bytes, result.details[i].location)
+        let offsets: Vec<u64> = indexes
+            .iter()
+            .map(|&i| result.details[i].location.byte_offset)
+            .collect();
+        let records = records_at(&input.source, &settings.limits, &offsets);
+        for (i, record) in indexes.into_iter().zip(records) {
+            parameters[i] = record
                 .ok()
                 .and_then(|mut r| r.get_mut("requestParameters").map(Value::take))
                 .unwrap_or(Value::Null);

@@ -86,14 +86,14 @@ impl Progress {
             + batch.insights.len() as u64
             + batch.aggregated
             + batch.errors.len() as u64;
-        self.add(1, records);
+        self.add(u64::from(outcome.ends_file()), records);
     }
 
     /// Erases the bar when `outcome` has errors or warnings to print.
     pub fn before_messages(&mut self, outcome: &FileOutcome) {
         if outcome.load_error.is_some()
             || !outcome.record_errors().is_empty()
-            || outcome.format() == DocumentFormat::Unknown
+            || (outcome.ends_file() && outcome.format() == DocumentFormat::Unknown)
         {
             self.clear();
         }

@@ -51,6 +51,9 @@ pub struct FileCounts {
     pub unreadable: u64,
     /// Files read only in part (corrupt gzip, read error mid-way).
     pub partly_read: u64,
+    /// Of the files read, those read in pieces: standard input and documents over 64 MiB.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub read_in_pieces: u64,
     /// Files that held at least one bad record.
     pub with_bad_records: u64,
     /// Files read, by document format.
@@ -126,19 +129,25 @@ impl Summary {
             self.files.stored_bytes += outcome.stored_bytes;
             return;
         }
-        let nothing_read = outcome.load_error.is_some() && outcome.document_bytes == 0;
-        if nothing_read {
-            self.files.unreadable += 1;
-        } else {
-            self.files.read += 1;
-            *self
-                .files
-                .formats
-                .entry(outcome.format().as_str().to_owned())
-                .or_insert(0) += 1;
+        // A document read in pieces is one file: counted with its last piece, which knows its
+        // format and how it ended.
+        if outcome.ends_file() {
+            let nothing_read = outcome.load_error.is_some() && outcome.document_bytes_so_far() == 0;
+            if nothing_read {
+                self.files.unreadable += 1;
+            } else {
+                self.files.read += 1;
+                *self
+                    .files
+                    .formats
+                    .entry(outcome.format().as_str().to_owned())
+                    .or_insert(0) += 1;
+            }
+            self.files.partly_read += u64::from(outcome.load_error.is_some() && !nothing_read);
+            self.files.read_in_pieces += u64::from(outcome.piece.is_some());
+            self.files.with_bad_records +=
+                u64::from(outcome.bad_records_before() + batch.errors.len() as u64 > 0);
         }
-        self.files.partly_read += u64::from(outcome.load_error.is_some() && !nothing_read);
-        self.files.with_bad_records += u64::from(!batch.errors.is_empty());
         self.files.stored_bytes += outcome.stored_bytes;
         self.files.document_bytes += outcome.document_bytes;
         self.records.events += batch.events_parsed;
@@ -218,6 +227,9 @@ impl Summary {
         }
         if f.unreadable > 0 {
             line += &format!(", {} unreadable", n(f.unreadable));
+        }
+        if f.read_in_pieces > 0 {
+            line += &format!(", {} read in pieces", n(f.read_in_pieces));
         }
         if f.partly_read > 0 {
             line += &format!(", {} read in part", n(f.partly_read));
@@ -391,6 +403,11 @@ impl Stopwatch {
     pub fn seconds(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
     }
+}
+
+/// For `skip_serializing_if`: a count that is zero is left out.
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 #[cfg(test)]

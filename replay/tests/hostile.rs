@@ -357,7 +357,7 @@ fn binary_garbage_gzip_bombs_and_empty_files() {
 }
 
 #[test]
-fn documents_over_the_size_cap_are_skipped_and_named() {
+fn documents_over_the_size_cap_are_read_in_pieces_or_named() {
     let dir = tempfile::tempdir().unwrap();
     let trail = dir.path().join("trail");
     fs::create_dir(&trail).unwrap();
@@ -370,7 +370,7 @@ fn documents_over_the_size_cap_are_skipped_and_named() {
     let at = bomb.len() - 4;
     bomb[at..].copy_from_slice(&1024u32.to_le_bytes());
     fs::write(trail.join("lying-bomb.json.gz"), &bomb).unwrap();
-    // A plain file over the cap is not read either.
+    // A plain file over the cap.
     fs::write(trail.join("big.json"), vec![b' '; (1 << 20) + 1]).unwrap();
     let small = json!({"Records": [record("2024-03-04T10:00:00Z", "CreateUser", 1)]}).to_string();
     fs::write(trail.join("good.json"), &small).unwrap();
@@ -380,9 +380,13 @@ fn documents_over_the_size_cap_are_skipped_and_named() {
 
     let args = ["--max-document-mib", "1", trail.to_str().unwrap()];
     let (output, s) = detect(dir.path(), &args);
+    // Read in pieces; but white space is kept until the next value starts, so a run of it over
+    // the cap ends each of the three with a located error.
     assert!(output.status.success());
-    assert_eq!(s["files"]["skipped"]["too-large"], 3, "{s}");
-    assert_eq!(s["files"]["read"], 2, "{s}");
+    assert_eq!(s["files"]["skipped"].get("too-large"), None, "{s}");
+    assert_eq!(s["files"]["read"], 5, "{s}");
+    assert_eq!(s["files"]["read_in_pieces"], 3, "{s}");
+    assert_eq!(s["files"]["partly_read"], 3, "{s}");
     assert_eq!(s["files"]["unreadable"], 0, "{s}");
     // The same event twice: one counted, one duplicate.
     assert_eq!(s["detector"]["counted"], 1, "{s}");
@@ -390,7 +394,8 @@ fn documents_over_the_size_cap_are_skipped_and_named() {
     for name in ["bomb.json.gz", "lying-bomb.json.gz", "big.json"] {
         assert!(
             err.contains(&format!(
-                "{name}: document larger than --max-document-mib 1 once decompressed; skipped"
+                "{name}: a single JSON value (or run of white space) from byte 0 is over 1 MiB and \
+                 cannot be read in pieces; the rest of the document is skipped"
             )),
             "{name}: {err}"
         );
@@ -401,9 +406,14 @@ fn documents_over_the_size_cap_are_skipped_and_named() {
         .output()
         .unwrap();
     assert_eq!(strict.status.code(), Some(2));
-    // Under the default cap (1,024 MiB) the same files are read.
+    // Under the default cap (1,024 MiB) the same files are read whole; the lying trailer is
+    // then the one error.
     let (_, s) = detect(dir.path(), &[trail.to_str().unwrap()]);
-    assert_eq!(s["files"]["skipped"].get("too-large"), None, "{s}");
+    assert_eq!(
+        (&s["files"]["read"], &s["files"]["partly_read"]),
+        (&json!(5), &json!(1)),
+        "{s}"
+    );
 }
 
 /// A trail whose records name the account `../../escaped`: before the parser refused such

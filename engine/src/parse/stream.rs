@@ -43,9 +43,10 @@ pub struct DocumentStream {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum StreamError {
     /// A single value (a record, a line, a wrapper that cannot be walked element by element)
-    /// is longer than the limit.
+    /// is longer than the limit; so is a run of white space (the window keeps the white space
+    /// between values until the next value starts).
     #[error(
-        "a single JSON value from byte {byte_offset} is over {} MiB and cannot be read in \
+        "a single JSON value (or run of white space) from byte {byte_offset} is over {} MiB and cannot be read in \
          pieces; the rest of the document is skipped",
         limit_bytes.div_ceil(1 << 20)
     )]

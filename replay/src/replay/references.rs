@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use trailsight_engine::InsightState;
-use trailsight_engine::parse::{Location, ParsedItem, parse_document};
+use trailsight_engine::parse::{Location, ParsedItem};
 use trailsight_engine::reference::{Pairing, ReferenceInsight, pair};
 use trailsight_engine::time::Timestamp;
 
-use trailsight_input::{InputFile, ReadLimits, load};
+use trailsight_input::{InputFile, ReadLimits, read_items};
 
 /// Where a record was read.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -66,16 +66,8 @@ impl References {
     /// and counted in [`References::skipped`].
     pub fn read_files(&mut self, files: &[InputFile], limits: &ReadLimits) {
         for file in files {
-            let loaded = load(&file.source, limits, Vec::new());
             let name = file.source.to_string();
-            if let Some(error) = &loaded.error {
-                self.errors.push(format!("{name}: {error}"));
-            }
-            if loaded.skipped().is_some() {
-                self.skipped += 1;
-                continue;
-            }
-            let summary = parse_document(&loaded.bytes, &mut |item| match item {
+            let read = read_items(&file.source, limits, &mut |item| match item {
                 ParsedItem::Insight { json, location } => self.add_json(
                     &json,
                     Origin {
@@ -88,10 +80,17 @@ impl References {
                 }
                 ParsedItem::Error(error) => self.errors.push(format!("{name}: {error}")),
             });
+            if let Some(error) = &read.error {
+                self.errors.push(format!("{name}: {error}"));
+            }
+            if read.error.is_some() && read.document_bytes == 0 {
+                self.skipped += 1;
+                continue;
+            }
             self.files += 1;
             *self
                 .formats
-                .entry(summary.format.as_str().to_owned())
+                .entry(read.format.as_str().to_owned())
                 .or_insert(0) += 1;
         }
     }

@@ -12,13 +12,13 @@ use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use trailsight_engine::event::{EventIdKey, identity_attribution};
 use trailsight_engine::ingest::{Classification, IngestOptions};
-use trailsight_engine::parse::{Location, ParsedItem, parse_document};
+use trailsight_engine::parse::{Location, ParsedItem};
 use trailsight_engine::reference::InsightKey;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute, Timestamp};
 use trailsight_engine::{DetectorConfig, Event, EventCategory, InsightType};
 
 use trailsight_input::trail::account_region;
-use trailsight_input::{InputFile, ReadLimits, Source, load_reusing, recycle};
+use trailsight_input::{InputFile, ReadLimits, Source, read_items};
 
 use crate::progress::Progress;
 
@@ -191,8 +191,8 @@ pub struct ScanSettings {
     pub threads: usize,
     /// The most events kept one by one per target (0: none).
     pub max_details: usize,
-    /// Files over these caps are skipped (unread), as the detect pass skips them:
-    /// `--max-document-mib`.
+    /// Documents are read as the detect pass reads them (whole, or in pieces when large), and a
+    /// single value over `--max-document-mib` ends a document there as it does in that pass.
     pub limits: ReadLimits,
 }
 
@@ -405,7 +405,6 @@ fn scan_file(
     options: &IngestOptions,
     limits: &ReadLimits,
 ) -> FileScan {
-    let loaded = load_reusing(&file.source, limits);
     let mut out = FileScan {
         hits: Vec::new(),
         minutes: Vec::new(),
@@ -413,13 +412,12 @@ fn scan_file(
         delivered: file.delivered,
         events: 0,
     };
-    parse_document(&loaded.bytes, &mut |item| {
+    read_items(&file.source, limits, &mut |item| {
         if let ParsedItem::Event { event, location } = item {
             out.events += 1;
             observe(index, &event, location, plan, options, &mut out);
         }
     });
-    recycle(loaded.bytes);
     out.minutes.sort_unstable();
     out.minutes.dedup();
     out
