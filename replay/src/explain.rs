@@ -19,6 +19,7 @@ use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
 use trailsight_input::{InputFile, default_threads, discover, load};
 
 use crate::detect::DetectorArgs;
+use crate::format::{cut_end, minute_short};
 use crate::replay::references::{Origin, References};
 use crate::replay::report::shape;
 use crate::replay::scan::{Detail, ScanSettings, Target, TargetResult, ranked, scan, scan_options};
@@ -202,9 +203,9 @@ fn choose(references: References, id: Option<&str>, side: &'static str) -> anyho
 /// A window of the explanation, with its events.
 #[derive(Debug, Serialize)]
 struct WindowSummary {
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     from: Minute,
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     to: Minute,
     minutes: u64,
     events: u64,
@@ -229,7 +230,7 @@ impl WindowSummary {
 
 #[derive(Debug, Serialize)]
 struct SeriesPoint {
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     minute: Minute,
     events: u64,
     in_insight: bool,
@@ -280,7 +281,7 @@ struct InsightSummary {
     key: trailsight_engine::reference::InsightKey,
     category: &'static str,
     records: &'static str,
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     first_minute: Minute,
     end_minute: Option<String>,
     start: Option<trailsight_engine::reference::ReferenceInsight>,
@@ -475,16 +476,7 @@ fn summary(parameters: &Value, limit: usize) -> String {
     } else {
         parts.join(" ")
     };
-    cut(&text, limit)
-}
-
-fn cut(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        text.to_owned()
-    } else {
-        let head: String = text.chars().take(limit.saturating_sub(3)).collect();
-        format!("{head}...")
-    }
+    cut_end(&text, limit)
 }
 
 impl Explanation {
@@ -589,10 +581,10 @@ impl Explanation {
                     out,
                     "  {:<20}  {:<50}  {:<15}  {:<30}  {:<20}  {}",
                     r.event_time,
-                    cut(&r.principal, 50),
-                    cut(&dash(&r.source_ip), 15),
-                    cut(&dash(&r.user_agent), 30),
-                    cut(&dash(&r.error_code), 20),
+                    cut_end(&r.principal, 50),
+                    cut_end(&dash(&r.source_ip), 15),
+                    cut_end(&dash(&r.user_agent), 30),
+                    cut_end(&dash(&r.error_code), 20),
                     r.request_summary
                 )?;
             }
@@ -662,11 +654,10 @@ impl Explanation {
                     bar.push('|');
                 }
             }
-            let text = minute.to_string();
             writeln!(
                 out,
-                "  {}Z {} {:>6} {}",
-                &text[..16],
+                "  {} {} {:>6} {}",
+                minute_short(minute),
                 if inside { '*' } else { ' ' },
                 events,
                 bar.into_iter().collect::<String>()

@@ -2,6 +2,7 @@
 
 mod detect;
 mod explain;
+mod format;
 mod html;
 mod output;
 mod progress;

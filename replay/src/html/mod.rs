@@ -21,6 +21,7 @@ use trailsight_engine::{DetectorConfig, InsightRecord, InsightState, InsightType
 use trailsight_input::{FileOutcome, InputFile};
 
 use crate::explain::series_span;
+use crate::format::ratio;
 use crate::progress::Progress;
 use crate::replay::matching::Pair;
 use crate::replay::our_intervals;
@@ -400,7 +401,6 @@ impl ReplayCharts {
             })
             .collect();
         let m = &report.matching;
-        let ratio = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
         let mut replay = vec![
             (
                 "Reference insights".to_owned(),
@@ -468,27 +468,6 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A rate for reading at a glance: three significant digits, exponent form below 0.001.
-pub fn rate(value: f64) -> String {
-    if !value.is_finite() {
-        return "∞".to_owned();
-    }
-    if value == 0.0 {
-        return "0".to_owned();
-    }
-    let magnitude = value.abs().log10().floor() as i32;
-    if magnitude < -3 {
-        return format!("{value:.2e}");
-    }
-    let decimals = (2 - magnitude).max(0) as usize;
-    let text = format!("{value:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    }
-}
-
 /// `calls per minute` or `errors per minute`.
 pub fn unit(insight_type: InsightType) -> &'static str {
     match insight_type {
@@ -502,13 +481,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rates_read_at_a_glance() {
-        assert_eq!(rate(78.0), "78");
-        assert_eq!(rate(0.6), "0.6");
-        assert_eq!(rate(1.23456), "1.23");
-        assert_eq!(rate(1234.6), "1235");
-        assert_eq!(rate(0.0001850481), "1.85e-4");
-        assert_eq!(rate(f64::INFINITY), "∞");
+    fn text_is_escaped() {
         assert_eq!(
             escape(r#"<a href="x">&'"#),
             "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"

@@ -76,10 +76,10 @@ pub struct Check {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Window {
     /// First minute.
-    #[serde(serialize_with = "super::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     pub from: Minute,
     /// First minute after it.
-    #[serde(serialize_with = "super::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     pub to: Minute,
 }
 
