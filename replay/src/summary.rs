@@ -3,12 +3,13 @@
 //! aggregated record or a bad record; every event is counted, a duplicate, not analysed, too
 //! late or in the future.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
+use trailsight_engine::time::Minute;
 use trailsight_engine::{
     Detector, DetectorStats, InsightRecord, InsightState, OpenInsight, StateSize,
 };
@@ -358,6 +359,37 @@ impl Summary {
             thousands(rate as u64),
             f.document_bytes as f64 / 1e6 / self.seconds.max(1e-9)
         )
+    }
+}
+
+/// What the whole trail covers, gathered file by file while it is read.
+#[derive(Clone, Debug, Default)]
+pub struct Overview {
+    /// The earliest and latest event minute.
+    pub span: Option<(Minute, Minute)>,
+    /// Accounts seen (`recipientAccountId`, else `userIdentity.accountId`).
+    pub accounts: BTreeSet<String>,
+    /// Regions seen.
+    pub regions: BTreeSet<String>,
+}
+
+impl Overview {
+    /// Adds the events of one file.
+    pub fn add_file(&mut self, outcome: &FileOutcome) {
+        for (account, region, first, last) in outcome.batch.partitions() {
+            if let Some(account) = account
+                && !self.accounts.contains(account)
+            {
+                self.accounts.insert(account.to_owned());
+            }
+            if !self.regions.contains(region) {
+                self.regions.insert(region.to_owned());
+            }
+            self.span = Some(match self.span {
+                Some((a, b)) => (a.min(first), b.max(last)),
+                None => (first, last),
+            });
+        }
     }
 }
 

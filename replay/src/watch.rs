@@ -36,7 +36,7 @@ use trailsight_input::{
     recycle,
 };
 
-use crate::detect::DetectorArgs;
+use crate::args::DetectorArgs;
 use crate::format::lag;
 use crate::output::{write_json_lines, write_s3_layout};
 

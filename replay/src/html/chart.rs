@@ -9,7 +9,8 @@ use std::fmt::Write as _;
 
 use trailsight_engine::time::Minute;
 
-use super::{Interval, Series, escape};
+use super::content::{Interval, Series};
+use super::markup::escape;
 use crate::format::{clock, date, rate};
 
 const WIDTH: f64 = 760.0;

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::chart::{self, Band, ChartSpec};
-use super::{Card, Interval, Page, escape, unit};
+use super::content::{Card, Interval, Page};
+use super::markup::{escape, unit};
 use crate::format::{cut_middle, date, duration, minute_spaced, rate, thousands};
 use crate::replay::report::Status;
 use crate::replay::validate::Verdict;

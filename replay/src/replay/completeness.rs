@@ -16,8 +16,8 @@
 use serde::Serialize;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
 
-use super::scan::{Activity, CONTEXT_DAYS};
 use crate::format::duration;
+use crate::recount::{Activity, CONTEXT_DAYS};
 
 /// CloudTrail's delivery period, in minutes: the unit silent stretches are measured in.
 pub const BUCKET_MINUTES: i64 = 5;
