@@ -3,6 +3,7 @@
 
     scripts/module_cycles.py              every target of every workspace member (cargo metadata)
     scripts/module_cycles.py ROOT.rs ...  the crates rooted at these files (lib.rs, main.rs, ...)
+    scripts/module_cycles.py --edges ...  also print every edge of the module graph
 
 Modules. From each crate root the module tree is followed through `mod x;` declarations
 (`x.rs` or `x/mod.rs` beside a root or `mod.rs`, `y/x.rs` below a `y.rs`, `#[path]` is not
@@ -351,7 +352,7 @@ def is_test_file(rel):
     return "tests" in parts[:-1] or parts[-1] == "tests.rs"
 
 
-def check(roots, base):
+def check(roots, base, print_edges=False):
     """Prints the findings for the crates rooted at `roots`; returns the exit status."""
     failed = False
     seen_files = set()
@@ -361,6 +362,9 @@ def check(roots, base):
         for path, line, missing in crate.missing:
             print(f"{relative(path, base)}:{line}: warning: `mod {missing};` has no file (not followed)")
         edges = crate.edges()
+        if print_edges:
+            for (a, b) in sorted(edges):
+                print(f"{label}: {name(crate, a)} → {name(crate, b)}")
         known = KNOWN_CYCLES.get(label.replace(os.sep, "/"), [])
         for component in strongly_connected(crate.files, edges):
             names = {"::".join(m) for m in component}
@@ -416,8 +420,10 @@ def workspace_roots(workspace):
 
 
 def main(argv):
+    print_edges = "--edges" in argv
+    argv = [a for a in argv if a != "--edges"]
     if any(a.startswith("-") for a in argv):
-        print("usage: scripts/module_cycles.py [CRATE_ROOT.rs ...]", file=sys.stderr)
+        print("usage: scripts/module_cycles.py [--edges] [CRATE_ROOT.rs ...]", file=sys.stderr)
         return 2
     workspace = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if argv:
@@ -426,7 +432,7 @@ def main(argv):
     else:
         roots = workspace_roots(workspace)
         base = workspace
-    status = check(roots, base)
+    status = check(roots, base, print_edges)
     print(f"module cycles: {len(roots)} crate roots, {'FAILED' if status else 'no cycle'}")
     return status
 
