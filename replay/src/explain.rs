@@ -112,11 +112,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             let trail = run_detector(discovery, &mut detector, &settings, clock, &mut err)?;
             let mut references = References::default();
             for found in &trail.insights {
-                let origin = Origin {
-                    file: found.file.clone(),
-                    location: None,
-                };
-                references.add_json(&found.json, origin);
+                references.add_json(&found.json, Origin::of_file(&found.file));
             }
             match choose(references, Some(id), "reference") {
                 Ok(found) => found,

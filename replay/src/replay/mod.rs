@@ -119,11 +119,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
 
     let mut references = References::default();
     for found in &trail.insights {
-        let origin = Origin {
-            file: found.file.clone(),
-            location: None,
-        };
-        references.add_json(&found.json, origin);
+        references.add_json(&found.json, Origin::of_file(&found.file));
     }
     let reference_files = discover(&args.references);
     for error in &reference_files.errors {

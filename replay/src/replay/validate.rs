@@ -2,7 +2,7 @@
 //! recomputed from the raw events by the rules of `docs/algorithm.md` §2 and compared with what
 //! the record says, at the precision it was printed with.
 //!
-//! The counting is the scan's ([`crate::recount`]), not the detector's, so a detector bug cannot
+//! The counting is the recount's ([`crate::recount`]), not the detector's, so a detector bug cannot
 //! hide in both sides. The rules, and what is tried for records that lack a duration, are in
 //! `docs/replay.md`.
 
