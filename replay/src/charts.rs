@@ -20,7 +20,7 @@ use crate::summary::{Overview, Summary};
 /// Minutes of context shown before and after each insight.
 pub const CONTEXT_MINUTES: i64 = 180;
 
-/// The scan target for the series of an insight covering `spans`.
+/// The recount target for the series of an insight covering `spans`.
 pub fn series_target(interval: &InsightInterval, spans: &[(Minute, Minute)]) -> Target {
     let first = spans.iter().map(|s| s.0).min().unwrap_or(Minute(0));
     let end = spans.iter().map(|s| s.1).max().unwrap_or(first.plus(1));
@@ -59,7 +59,7 @@ pub fn detect_targets(intervals: &[InsightInterval]) -> Vec<Target> {
         .collect()
 }
 
-/// The page of a `detect` run: trailsight's `intervals`, and the scan `targets` and `results` of
+/// The page of a `detect` run: trailsight's `intervals`, and the recount `targets` and `results` of
 /// [`series_target`] for each, in the same order.
 pub fn detect_page(
     summary: &Summary,
@@ -96,7 +96,7 @@ pub fn detect_page(
 /// The charts a replay draws: one per reference insight (its matched insight of trailsight's on
 /// the same chart) and one per insight of trailsight's without a match.
 pub struct ReplayCharts {
-    /// Per chart: which side and `sharedEventID` it is found by, and its scan target.
+    /// Per chart: which side and `sharedEventID` it is found by, and its recount target.
     plans: Vec<(ChartKey, Target)>,
 }
 
@@ -127,12 +127,12 @@ impl ReplayCharts {
         ReplayCharts { plans }
     }
 
-    /// The scan targets, to append to the validation's.
+    /// The recount targets, to append to the validation's.
     pub fn targets(&self) -> impl Iterator<Item = Target> + '_ {
         self.plans.iter().map(|(_, t)| t.clone())
     }
 
-    /// The page of a replay, with the scan results of [`ReplayCharts::targets`] in order.
+    /// The page of a replay, with the recount results of [`ReplayCharts::targets`] in order.
     pub fn page(
         self,
         summary: &Summary,
