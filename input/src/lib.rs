@@ -23,6 +23,8 @@
 //! - [`lines`]: standard input as lines, capped by [`ReadLimits::max_line_bytes`], and the
 //!   line decoder (JSON, base64, base64 of gzip).
 //! - [`order`]: the counting order (delivery time, then earliest event, then path).
+//! - [`outcome`]: what one file (or piece of a document) gave.
+//! - [`outcome`]: what one file (or piece of a document) gave.
 //! - [`pipeline`]: the ordered parallel parse of many files into a detector.
 //! - [`stream`]: documents too large to hold, and standard input, read in pieces.
 //!
@@ -49,6 +51,7 @@ pub mod discover;
 pub mod lines;
 pub mod load;
 pub mod order;
+pub mod outcome;
 pub mod pipeline;
 pub mod stream;
 pub mod trail;
@@ -60,14 +63,9 @@ pub use load::{
     recycle,
 };
 pub use order::{counting_order, sort_for_counting};
+pub use outcome::{FileOutcome, Piece};
 pub use pipeline::{
-    FileOutcome, ParseOnlyCounts, Piece, PipelineError, parse_file, parse_only, run,
+    ParseOnlyCounts, PipelineError, default_threads, parse_file, parse_only, parse_threads, run,
 };
 pub use stream::{ItemsRead, RecordAtError, read_items, records_at, stream_file};
 pub use trail::SkipReason;
-
-/// Threads to parse on when none are asked for: every core the process may use, or one when
-/// that is unknown.
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}

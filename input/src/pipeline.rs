@@ -9,15 +9,15 @@ use std::sync::mpsc;
 use std::thread;
 
 use rayon::prelude::*;
-use trailsight_engine::parse::{DocumentFormat, ParsedItem, RecordError};
+use trailsight_engine::parse::ParsedItem;
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 
 use crate::discover::{InputFile, Source};
-use crate::load::{LoadError, Loaded, ReadLimits, load_reusing, recycle};
+use crate::load::{Loaded, ReadLimits, load_reusing, recycle};
 use crate::order::sort_for_counting;
+pub use crate::outcome::{FileOutcome, Piece};
 use crate::stream::{read_items, stream_file};
-use crate::trail::SkipReason;
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
@@ -30,72 +30,6 @@ pub enum PipelineError {
         /// What rayon said.
         error: rayon::ThreadPoolBuildError,
     },
-}
-
-/// What one file gave.
-#[derive(Debug)]
-pub struct FileOutcome {
-    /// The file.
-    pub source: Source,
-    /// CloudTrail's delivery time from its name.
-    pub delivered: Option<Minute>,
-    /// Bytes read from storage.
-    pub stored_bytes: u64,
-    /// Bytes of the decompressed document.
-    pub document_bytes: u64,
-    /// A read or decompression error (the readable part was still parsed).
-    pub load_error: Option<LoadError>,
-    /// For a document read in pieces, which piece this is; `None` for a document read whole.
-    /// The sizes and the batch are then this piece's, and the format and `load_error` are known
-    /// on the last piece only.
-    pub piece: Option<Piece>,
-    /// The parsed document (or piece of it).
-    pub batch: EventBatch,
-}
-
-/// Where a piece of a document read in pieces sits in it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Piece {
-    /// 0 for the first piece.
-    pub index: u32,
-    /// Whether this is the document's last piece.
-    pub last: bool,
-    /// Bytes of document in the pieces before this one.
-    pub document_bytes_before: u64,
-    /// Bad records in the pieces before this one.
-    pub bad_records_before: u64,
-}
-
-impl FileOutcome {
-    /// The document's shape.
-    pub fn format(&self) -> DocumentFormat {
-        self.batch.format
-    }
-
-    /// Record-level errors.
-    pub fn record_errors(&self) -> &[RecordError] {
-        &self.batch.errors
-    }
-
-    /// Set when the file was not read at all (too large once decompressed).
-    pub fn skipped(&self) -> Option<SkipReason> {
-        matches!(self.load_error, Some(LoadError::TooLarge { .. })).then_some(SkipReason::TooLarge)
-    }
-
-    /// Whether the file is done with this outcome: a document read whole, or the last piece.
-    pub fn ends_file(&self) -> bool {
-        self.piece.is_none_or(|piece| piece.last)
-    }
-
-    /// Bytes of the document up to the end of this outcome.
-    pub fn document_bytes_so_far(&self) -> u64 {
-        self.piece.map_or(0, |p| p.document_bytes_before) + self.document_bytes
-    }
-
-    /// Bad records of the document before this outcome's.
-    pub fn bad_records_before(&self) -> u64 {
-        self.piece.map_or(0, |p| p.bad_records_before)
-    }
 }
 
 /// How many files are parsed ahead of the one being counted, per thread: enough to keep every
@@ -119,10 +53,16 @@ enum Whole<'f> {
     TooLarge(&'f InputFile),
 }
 
+/// Threads to parse on when none are asked for: every core the process may use, or one when
+/// that is unknown.
+pub fn default_threads() -> usize {
+    thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// The threads a run parses on when `asked` for: at least one, and no more than the cores the
 /// process may use (parsing is bound by them; more threads only hold more documents at once).
 pub fn parse_threads(asked: usize) -> usize {
-    asked.clamp(1, crate::default_threads())
+    asked.clamp(1, default_threads())
 }
 
 /// The pool the parse threads run on.

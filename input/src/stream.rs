@@ -27,7 +27,7 @@ use trailsight_engine::{EventBatch, IngestOptions};
 
 use crate::discover::{InputFile, Source};
 use crate::load::{LoadError, ReadLimits, load_reusing, recycle};
-use crate::pipeline::{FileOutcome, Piece};
+use crate::outcome::{FileOutcome, Piece};
 
 /// Bytes read and decompressed at a time by the reading thread.
 const READ_BYTES: usize = 1 << 20;

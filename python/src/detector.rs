@@ -7,8 +7,10 @@ use trailsight_engine::detector::DocumentReport;
 use trailsight_engine::time::{Minute, Timestamp};
 use trailsight_input::{DEFAULT_MAX_DOCUMENT_MIB, Loaded, ReadLimits, Source, load, load_bytes};
 
+use crate::config::{build_config, read_limits};
+use crate::convert::{document, to_python};
+use crate::errors::{ConfigError, SnapshotError};
 use crate::insight::{Insight, open_list};
-use crate::{ConfigError, SnapshotError, build_config, document, read_limits, to_python};
 
 /// What `__reduce__` gives: `Detector.restore` and its arguments.
 type Reduced<'py> = (Bound<'py, PyAny>, (Bound<'py, PyBytes>, u64));

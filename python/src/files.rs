@@ -20,9 +20,11 @@ use trailsight_input::{
     sort_for_counting, trail,
 };
 
+use crate::config::read_limits;
+use crate::convert::to_python;
 use crate::detector::PyDetector;
+use crate::errors::{OrderError, SnapshotError};
 use crate::insight::{Insight, open_list};
-use crate::{OrderError, read_limits, to_python};
 
 /// Error lines kept per file, as the command prints them; the rest are counted.
 const ERRORS_PER_FILE: usize = 10;
@@ -95,7 +97,7 @@ impl TrailReplay {
                 // Taking the state over leaves the Python object with an empty detector; the
                 // snapshot round trip is exact, so copying is as good as moving.
                 let detector = Detector::restore(&d.inner_snapshot())
-                    .map_err(|e| crate::SnapshotError::new_err(e.to_string()))?;
+                    .map_err(|e| SnapshotError::new_err(e.to_string()))?;
                 (detector, d.limits())
             }
             None => (

@@ -4,7 +4,7 @@
 use pyo3::prelude::*;
 use trailsight_engine::{InsightRecord, InsightState, InsightType, OpenInsight};
 
-use crate::{json_loads, to_python};
+use crate::convert::{json_loads, to_python};
 
 /// One Insights record, as the engine built it.
 #[pyclass(module = "trailsight", name = "Insight", frozen, eq)]

@@ -15,14 +15,19 @@ use trailsight_engine::Detector;
 use trailsight_engine::insight::format_average;
 use trailsight_engine::reference::InsightInterval;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
-use trailsight_input::{InputFile, default_threads, discover, records_at};
+use trailsight_input::{InputFile, discover, records_at};
 
-use crate::detect::DetectorArgs;
+use crate::args::{DetectorArgs, RunArgs};
+use crate::format::{cut_end, minute_short};
+use crate::progress::Progress;
+use crate::recount::{
+    Detail, RecountSettings, Target, TargetResult, ranked, recount, recount_options, series_span,
+};
 use crate::replay::references::{Origin, References};
 use crate::replay::report::shape;
-use crate::replay::scan::{Detail, ScanSettings, Target, TargetResult, ranked, scan, scan_options};
 use crate::replay::validate::category;
-use crate::replay::{check_trail_paths, our_intervals, run_trail};
+use crate::run::{RunSettings, discover_trail, our_intervals, refuse_standard_input, run_detector};
+use crate::summary::Stopwatch;
 
 /// Arguments of `trailsight explain`.
 #[derive(Debug, Args)]
@@ -57,33 +62,15 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub detector: DetectorArgs,
 
-    /// Parse threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// No reading summary on stderr (errors are still printed).
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
-/// The longest per-minute series shown, in minutes (two weeks).
-const MAX_SERIES_MINUTES: i64 = 2 * 7 * MINUTES_PER_DAY;
+/// Error lines printed per file of the trail (`explain` has no `--max-errors-per-file`).
+const EXPLAIN_ERRORS_PER_FILE: usize = 10;
 
 /// Rows of the text series at most; longer spans are shown in totals of several minutes.
 const MAX_ROWS: i64 = 240;
-
-/// The minutes of the per-minute series shown around an insight `[first, end)`: `context`
-/// minutes before and after, at most [`MAX_SERIES_MINUTES`] in all. A very long insight shows
-/// its last part, since the series is kept minute by minute.
-pub fn series_span(first: Minute, end: Minute, context: i64) -> (Minute, Minute) {
-    let context = context.min(MAX_SERIES_MINUTES);
-    (
-        first
-            .plus(-context)
-            .max(end.plus(context - MAX_SERIES_MINUTES)),
-        end.plus(context),
-    )
-}
 
 /// The insight found, and where.
 struct Found {
@@ -95,9 +82,9 @@ struct Found {
 
 /// Runs `trailsight explain`.
 pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    check_trail_paths(&args.trail)?;
+    refuse_standard_input(&args.trail, "the trail is read twice")?;
     let config = args.detector.config()?;
-    let threads = args.threads.unwrap_or_else(default_threads);
+    let threads = args.run.threads();
     let limits = args.detector.read_limits();
     let stderr = io::stderr();
     let mut err = stderr.lock();
@@ -113,18 +100,18 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         None => {
             let id = args.id.as_deref().unwrap_or_default();
             let mut detector = Detector::new(config.clone())?;
-            let trail = run_trail(
-                &args.trail,
-                &mut detector,
+            let clock = Stopwatch::start();
+            let discovery = discover_trail(&args.trail, &mut err)?;
+            let settings = RunSettings {
                 threads,
-                &limits,
-                10,
-                args.quiet,
-                &mut err,
-            )?;
+                limits,
+                max_errors_per_file: EXPLAIN_ERRORS_PER_FILE,
+                quiet: args.run.quiet,
+            };
+            let trail = run_detector(discovery, &mut detector, &settings, clock, &mut err)?;
             let mut references = References::default();
-            for (json, origin) in &trail.insights {
-                references.add_json(json, origin.clone());
+            for found in &trail.insights {
+                references.add_json(&found.json, Origin::of_file(&found.file));
             }
             match choose(references, Some(id), "reference") {
                 Ok(found) => found,
@@ -201,9 +188,9 @@ fn choose(references: References, id: Option<&str>, side: &'static str) -> anyho
 /// A window of the explanation, with its events.
 #[derive(Debug, Serialize)]
 struct WindowSummary {
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     from: Minute,
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     to: Minute,
     minutes: u64,
     events: u64,
@@ -228,7 +215,7 @@ impl WindowSummary {
 
 #[derive(Debug, Serialize)]
 struct SeriesPoint {
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     minute: Minute,
     events: u64,
     in_insight: bool,
@@ -279,7 +266,7 @@ struct InsightSummary {
     key: trailsight_engine::reference::InsightKey,
     category: &'static str,
     records: &'static str,
-    #[serde(serialize_with = "crate::replay::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     first_minute: Minute,
     end_minute: Option<String>,
     start: Option<trailsight_engine::reference::ReferenceInsight>,
@@ -337,17 +324,18 @@ fn explain(
         details: Some((first, end)),
     };
     let discovery = discover(&args.trail);
-    let settings = ScanSettings {
+    let settings = RecountSettings {
         threads,
         max_details: args.max_events,
         limits: args.detector.read_limits(),
     };
-    let mut scanned = scan(
+    let mut scanned = recount(
         &discovery.files,
         std::slice::from_ref(&target),
-        &scan_options(config),
+        &recount_options(config),
         settings,
-    );
+        &mut Progress::hidden(),
+    )?;
     let result: TargetResult = scanned.targets.pop().unwrap_or_default();
     let window_events = |i: usize| result.windows.get(i).map_or(0, |w| w.events);
     let points = (series.0.0..series.1.0)
@@ -478,16 +466,7 @@ fn summary(parameters: &Value, limit: usize) -> String {
     } else {
         parts.join(" ")
     };
-    cut(&text, limit)
-}
-
-fn cut(text: &str, limit: usize) -> String {
-    if text.chars().count() <= limit {
-        text.to_owned()
-    } else {
-        let head: String = text.chars().take(limit.saturating_sub(3)).collect();
-        format!("{head}...")
-    }
+    cut_end(&text, limit)
 }
 
 impl Explanation {
@@ -592,10 +571,10 @@ impl Explanation {
                     out,
                     "  {:<20}  {:<50}  {:<15}  {:<30}  {:<20}  {}",
                     r.event_time,
-                    cut(&r.principal, 50),
-                    cut(&dash(&r.source_ip), 15),
-                    cut(&dash(&r.user_agent), 30),
-                    cut(&dash(&r.error_code), 20),
+                    cut_end(&r.principal, 50),
+                    cut_end(&dash(&r.source_ip), 15),
+                    cut_end(&dash(&r.user_agent), 30),
+                    cut_end(&dash(&r.error_code), 20),
                     r.request_summary
                 )?;
             }
@@ -665,11 +644,10 @@ impl Explanation {
                     bar.push('|');
                 }
             }
-            let text = minute.to_string();
             writeln!(
                 out,
-                "  {}Z {} {:>6} {}",
-                &text[..16],
+                "  {} {} {:>6} {}",
+                minute_short(minute),
                 if inside { '*' } else { ' ' },
                 events,
                 bar.into_iter().collect::<String>()

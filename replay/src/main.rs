@@ -1,11 +1,16 @@
 //! `trailsight`: replay CloudTrail trails into CloudTrail Insights records.
 
+mod args;
+mod charts;
 mod detect;
 mod explain;
+mod format;
 mod html;
 mod output;
 mod progress;
+mod recount;
 mod replay;
+mod run;
 mod simulate;
 mod summary;
 mod watch;

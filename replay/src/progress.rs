@@ -11,7 +11,7 @@ use trailsight_engine::parse::DocumentFormat;
 
 use trailsight_input::FileOutcome;
 
-use crate::summary::n as thousands;
+use crate::format::thousands;
 
 /// Redraws per second at most.
 pub const REDRAWS_PER_SECOND: u32 = 10;

@@ -3,17 +3,20 @@
 //! aggregated record or a bad record; every event is counted, a duplicate, not analysed, too
 //! late or in the future.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
+use trailsight_engine::time::Minute;
 use trailsight_engine::{
     Detector, DetectorStats, InsightRecord, InsightState, OpenInsight, StateSize,
 };
 
 use trailsight_input::{Discovery, FileOutcome, SkipReason};
+
+use crate::format::{count, thousands};
 
 /// Everything a run did, for people (`print`) and machines (JSON).
 #[derive(Debug, Serialize)]
@@ -221,25 +224,25 @@ impl Summary {
             let reasons: Vec<String> = f
                 .skipped
                 .iter()
-                .map(|(r, c)| format!("{} {}", n(*c), r.as_str()))
+                .map(|(r, c)| format!("{} {}", thousands(*c), r.as_str()))
                 .collect();
-            line += &format!(", {} skipped ({})", n(skipped), reasons.join(", "));
+            line += &format!(", {} skipped ({})", thousands(skipped), reasons.join(", "));
         }
         if f.unreadable > 0 {
-            line += &format!(", {} unreadable", n(f.unreadable));
+            line += &format!(", {} unreadable", thousands(f.unreadable));
         }
         if f.read_in_pieces > 0 {
-            line += &format!(", {} read in pieces", n(f.read_in_pieces));
+            line += &format!(", {} read in pieces", thousands(f.read_in_pieces));
         }
         if f.partly_read > 0 {
-            line += &format!(", {} read in part", n(f.partly_read));
+            line += &format!(", {} read in part", thousands(f.partly_read));
         }
         writeln!(out, "{line}")?;
         if !f.formats.is_empty() {
             let formats: Vec<String> = f
                 .formats
                 .iter()
-                .map(|(k, v)| format!("{k} {}", n(*v)))
+                .map(|(k, v)| format!("{k} {}", thousands(*v)))
                 .collect();
             writeln!(out, "trailsight:   formats: {}", formats.join(", "))?;
         }
@@ -247,11 +250,11 @@ impl Summary {
         writeln!(
             out,
             "trailsight: {} records: {} events, {} insights set aside, {} aggregated, {} bad",
-            n(r.total),
-            n(r.events),
-            n(r.insights),
-            n(r.aggregated),
-            n(r.bad)
+            thousands(r.total),
+            thousands(r.events),
+            thousands(r.insights),
+            thousands(r.aggregated),
+            thousands(r.bad)
         )?;
         let d = &self.detector;
         let na = &d.not_analysed;
@@ -267,30 +270,30 @@ impl Summary {
             (na.over_limit, "over a state limit"),
         ] {
             if count > 0 {
-                reasons.push(format!("{} {label}", n(count)));
+                reasons.push(format!("{} {label}", thousands(count)));
             }
         }
         writeln!(
             out,
             "trailsight:   events: {} counted ({} late), {} duplicates, {} not analysed{}, {} too late, {} in the future",
-            n(d.counted),
-            n(d.counted_late),
-            n(d.duplicates),
-            n(na.total()),
+            thousands(d.counted),
+            thousands(d.counted_late),
+            thousands(d.duplicates),
+            thousands(na.total()),
             if reasons.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", reasons.join(", "))
             },
-            n(d.too_late),
-            n(d.in_the_future)
+            thousands(d.too_late),
+            thousands(d.in_the_future)
         )?;
         if d.read_only_absent > 0 || d.without_event_id > 0 {
             writeln!(
                 out,
                 "trailsight:   {} analysed events had no readOnly (classified by eventName), {} no eventID",
-                n(d.read_only_absent),
-                n(d.without_event_id)
+                thousands(d.read_only_absent),
+                thousands(d.without_event_id)
             )?;
         }
         let l = &d.limits;
@@ -298,17 +301,17 @@ impl Summary {
             writeln!(
                 out,
                 "trailsight:   limits: {} values counted as (other) with the string table full, {} values cut to 2048 bytes, {} series not created, {} event IDs forgotten early",
-                n(l.values_lumped),
-                n(l.values_cut),
-                n(l.series_refused),
-                n(l.event_ids_forgotten)
+                thousands(l.values_lumped),
+                thousands(l.values_cut),
+                thousands(l.series_refused),
+                thousands(l.event_ids_forgotten)
             )?;
         }
         let s = &self.state;
         let mut line = format!(
             "trailsight: {}, {} series",
             count(s.partitions as u64, "account-region", "account-regions"),
-            n(s.series as u64)
+            thousands(s.series as u64)
         );
         if let Some(lag) = &self.delivery_lag_minutes {
             line += &format!(
@@ -321,13 +324,13 @@ impl Summary {
         writeln!(
             out,
             "trailsight: insights: {} started, {} ended, {} still open at the end of the input{}",
-            n(i.starts),
-            n(i.ends),
+            thousands(i.starts),
+            thousands(i.ends),
             i.open.len(),
             if d.suppressed_cold_start > 0 {
                 format!(
                     "; {} unusual windows before a full 7-day baseline not reported",
-                    n(d.suppressed_cold_start)
+                    thousands(d.suppressed_cold_start)
                 )
             } else {
                 String::new()
@@ -365,28 +368,41 @@ impl Summary {
             out,
             "trailsight: {:.1} s, {} records/s, {:.0} MB/s of JSON",
             self.seconds,
-            n(rate as u64),
+            thousands(rate as u64),
             f.document_bytes as f64 / 1e6 / self.seconds.max(1e-9)
         )
     }
 }
 
-/// `1 file`, `2 files`, `1,234 files`.
-fn count(value: u64, one: &str, many: &str) -> String {
-    format!("{} {}", n(value), if value == 1 { one } else { many })
+/// What the whole trail covers, gathered file by file while it is read.
+#[derive(Clone, Debug, Default)]
+pub struct Overview {
+    /// The earliest and latest event minute.
+    pub span: Option<(Minute, Minute)>,
+    /// Accounts seen (`recipientAccountId`, else `userIdentity.accountId`).
+    pub accounts: BTreeSet<String>,
+    /// Regions seen.
+    pub regions: BTreeSet<String>,
 }
 
-/// `1234567` → `1,234,567`.
-pub fn n(value: u64) -> String {
-    let digits = value.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+impl Overview {
+    /// Adds the events of one file.
+    pub fn add_file(&mut self, outcome: &FileOutcome) {
+        for (account, region, first, last) in outcome.batch.partitions() {
+            if let Some(account) = account
+                && !self.accounts.contains(account)
+            {
+                self.accounts.insert(account.to_owned());
+            }
+            if !self.regions.contains(region) {
+                self.regions.insert(region.to_owned());
+            }
+            self.span = Some(match self.span {
+                Some((a, b)) => (a.min(first), b.max(last)),
+                None => (first, last),
+            });
         }
-        out.push(c);
     }
-    out
 }
 
 /// Wall-clock time of a run, for the summary.
@@ -408,17 +424,4 @@ impl Stopwatch {
 /// For `skip_serializing_if`: a count that is zero is left out.
 fn is_zero(count: &u64) -> bool {
     *count == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::n;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(n(0), "0");
-        assert_eq!(n(999), "999");
-        assert_eq!(n(1000), "1,000");
-        assert_eq!(n(1_234_567), "1,234,567");
-    }
 }

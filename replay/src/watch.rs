@@ -36,7 +36,8 @@ use trailsight_input::{
     recycle,
 };
 
-use crate::detect::DetectorArgs;
+use crate::args::DetectorArgs;
+use crate::format::lag;
 use crate::output::{write_json_lines, write_s3_layout};
 
 /// Arguments of `trailsight watch`.
@@ -493,7 +494,7 @@ impl Status {
         let newest = match detector.newest_minute() {
             Some(minute) => format!(
                 "newest event {minute} ({} behind)",
-                behind(now_minute - minute.0)
+                lag(now_minute - minute.0)
             ),
             None => "no event yet".to_owned(),
         };
@@ -534,26 +535,5 @@ impl Status {
             out.records,
             detector.state_size().open_insights
         );
-    }
-}
-
-/// `95` → `1 h 35 min`.
-fn behind(minutes: i64) -> String {
-    match minutes.max(0) {
-        m if m < 60 => format!("{m} min"),
-        m if m < 1440 => format!("{} h {} min", m / 60, m % 60),
-        m => format!("{} d {} h", m / 1440, m % 1440 / 60),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lag_reads_well() {
-        assert_eq!(behind(5), "5 min");
-        assert_eq!(behind(95), "1 h 35 min");
-        assert_eq!(behind(3 * 1440 + 61), "3 d 1 h");
     }
 }

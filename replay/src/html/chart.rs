@@ -9,7 +9,9 @@ use std::fmt::Write as _;
 
 use trailsight_engine::time::Minute;
 
-use super::{Interval, Series, escape, rate};
+use super::content::{Interval, Series};
+use super::markup::escape;
+use crate::format::{clock, date, rate};
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 262.0;
@@ -93,17 +95,6 @@ fn tick_label(value: f64, step: f64) -> String {
         let decimals = (-step.log10().floor()) as usize;
         format!("{value:.decimals$}")
     }
-}
-
-/// `HH:MM` of a minute.
-fn clock(minute: Minute) -> String {
-    let m = minute.minute_of_day();
-    format!("{:02}:{:02}", m / 60, m % 60)
-}
-
-/// `YYYY-MM-DD` of a minute.
-pub fn date(minute: Minute) -> String {
-    minute.to_string()[..10].to_owned()
 }
 
 /// The SVG of one chart.

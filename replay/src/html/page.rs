@@ -3,14 +3,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use trailsight_engine::time::Minute;
-
 use super::chart::{self, Band, ChartSpec};
-use super::{Card, Interval, Page, escape, rate, unit};
-use crate::replay::completeness::duration;
+use super::content::{Card, Interval, Page};
+use super::markup::{escape, unit};
+use crate::format::{cut_middle, date, duration, minute_spaced, rate, thousands};
 use crate::replay::report::Status;
 use crate::replay::validate::Verdict;
-use crate::summary::n;
 
 const STYLE: &str = r#"
 :root{--ink:#1d2430;--muted:#5b6472;--line:#d9dee5;--ours:#2f6db5;--aws:#d9730d;--base:#2a9d55;--thr:#c4302b;--bg:#fff;--soft:#f5f7fa}
@@ -91,12 +89,6 @@ document.querySelectorAll('#insights th[data-sort]').forEach(function (th) {
 });
 "#;
 
-/// `2023-07-10 12:08`.
-fn when(minute: Minute) -> String {
-    let t = minute.to_string();
-    format!("{} {}", &t[..10], &t[11..16])
-}
-
 fn verdict_class(v: Verdict) -> String {
     format!("v-{}", v.as_str().replace(' ', "-"))
 }
@@ -118,7 +110,7 @@ pub fn render(page: &Page) -> String {
         page.command,
         page.cards.len(),
         if page.cards.len() == 1 { "" } else { "s" },
-        span.map(|(a, b)| format!(", {} – {}", chart::date(a), chart::date(b)))
+        span.map(|(a, b)| format!(", {} – {}", date(a), date(b)))
             .unwrap_or_default()
     );
     let _ = writeln!(
@@ -146,7 +138,7 @@ fn list(values: &std::collections::BTreeSet<String>, limit: usize) -> String {
     let more = values.len().saturating_sub(limit);
     format!(
         "{}: {}{}",
-        n(values.len() as u64),
+        thousands(values.len() as u64),
         shown.join(", "),
         if more > 0 {
             format!(" and {more} more")
@@ -164,8 +156,8 @@ fn summary(html: &mut String, page: &Page) {
         match o.span {
             Some((a, b)) => format!(
                 "{} – {} UTC ({})",
-                when(a),
-                when(b),
+                minute_spaced(a),
+                minute_spaced(b),
                 duration(b.minutes_since(a) + 1)
             ),
             None => "no events".into(),
@@ -177,9 +169,9 @@ fn summary(html: &mut String, page: &Page) {
         "Records".into(),
         format!(
             "{} ({} events, {} counted by the detector)",
-            n(page.records.0),
-            n(page.records.1),
-            n(page.counted)
+            thousands(page.records.0),
+            thousands(page.records.1),
+            thousands(page.counted)
         ),
     ));
     let mut by_type: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
@@ -275,7 +267,7 @@ fn table(html: &mut String, page: &Page) {
             "<tr data-i=\"{i}\"><td class=\"n\"><a href=\"#insight-{k}\">{k}</a></td><td class=\"t\" data-v=\"{s}\">{start}</td><td class=\"n\" data-v=\"{d}\">{dur}</td><td>{name} <small>{source}</small></td><td>{ty}</td><td>{account}<br><small>{region}</small></td>{b}{ins}<td class=\"n\" data-v=\"{rv}\">{r}</td>",
             k = i + 1,
             s = p.start.0,
-            start = when(p.start),
+            start = minute_spaced(p.start),
             d = p.minutes(),
             dur = if p.end.is_some() {
                 duration(p.minutes())
@@ -323,8 +315,8 @@ fn type_text(card: &Card) -> String {
 fn interval_text(who: &str, i: &Interval) -> String {
     format!(
         "{who}{} – {} ({})",
-        when(i.start),
-        i.end.map_or_else(|| "no End".to_owned(), when),
+        minute_spaced(i.start),
+        i.end.map_or_else(|| "no End".to_owned(), minute_spaced),
         duration(i.minutes())
     )
 }
@@ -424,8 +416,8 @@ fn article(html: &mut String, k: usize, card: &Card) {
             "{} {} per minute, {} – {} UTC",
             key.event_name,
             unit(key.insight_type).replace(" per minute", ""),
-            when(card.series.from),
-            when(card.series.to)
+            minute_spaced(card.series.from),
+            minute_spaced(card.series.to)
         ),
         unit: unit(key.insight_type),
         bands,
@@ -480,21 +472,6 @@ fn article(html: &mut String, k: usize, card: &Card) {
 
 /// Values longer than this are cut in the table (the whole value is in the tooltip).
 const VALUE_CHARS: usize = 160;
-
-/// `text` cut in the middle to `limit` characters: user agents and ARNs of one tool share
-/// their start and differ at the end.
-fn cut_middle(text: &str, limit: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= limit {
-        return text.to_owned();
-    }
-    let head = limit * 2 / 3;
-    let tail = limit - head - 1;
-    let mut out: String = chars[..head].iter().collect();
-    out.push('…');
-    out.extend(&chars[chars.len() - tail..]);
-    out
-}
 
 fn attributions(html: &mut String, card: &Card) {
     let p = card.primary();

@@ -16,7 +16,8 @@
 use serde::Serialize;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
 
-use super::scan::{Activity, CONTEXT_DAYS};
+use crate::format::duration;
+use crate::recount::{Activity, CONTEXT_DAYS};
 
 /// CloudTrail's delivery period, in minutes: the unit silent stretches are measured in.
 pub const BUCKET_MINUTES: i64 = 5;
@@ -34,10 +35,10 @@ pub const USUALLY_ACTIVE: f64 = 0.5;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MissingSpan {
     /// First minute.
-    #[serde(serialize_with = "super::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     pub from: Minute,
     /// First minute after it.
-    #[serde(serialize_with = "super::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     pub to: Minute,
     /// Why it is believed missing, one line each.
     pub evidence: Vec<String>,
@@ -213,18 +214,6 @@ fn merge(mut spans: Vec<MissingSpan>) -> Vec<MissingSpan> {
     out
 }
 
-/// `45 min`, `6 h 5 min`, `2 d 3 h`.
-pub fn duration(minutes: i64) -> String {
-    let (d, h, m) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
-    match (d, h, m) {
-        (0, 0, m) => format!("{m} min"),
-        (0, h, 0) => format!("{h} h"),
-        (0, h, m) => format!("{h} h {m} min"),
-        (d, 0, _) => format!("{d} d"),
-        (d, h, _) => format!("{d} d {h} h"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,13 +312,5 @@ mod tests {
         );
         let none = missing_spans(None, window);
         assert_eq!((none[0].from, none[0].to), window);
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(duration(45), "45 min");
-        assert_eq!(duration(365), "6 h 5 min");
-        assert_eq!(duration(120), "2 h");
-        assert_eq!(duration(3060), "2 d 3 h");
     }
 }

@@ -6,7 +6,8 @@
 //! 2. `--reference` files are read in any format; every record is parsed leniently
 //!    ([`trailsight_engine::reference`]) and Starts are paired with Ends, on both sides.
 //! 3. Intervals are matched one to one ([`matching`]).
-//! 4. A second pass over the trail recounts each reference insight's windows ([`mod@scan`]) and
+//! 4. A second pass over the trail recounts each reference insight's windows
+//!    ([`crate::recount`]) and
 //!    every number is checked ([`mod@validate`]), with the trail's completeness ([`completeness`]).
 //! 5. The report ([`report`]): a table on stdout, JSON with `--report`.
 
@@ -15,7 +16,6 @@ pub mod labels;
 pub mod matching;
 pub mod references;
 pub mod report;
-pub mod scan;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -23,24 +23,26 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
-use trailsight_engine::reference::{InsightInterval, ReferenceInsight, pair};
+use trailsight_engine::Detector;
+use trailsight_engine::reference::InsightInterval;
 use trailsight_engine::time::Minute;
-use trailsight_engine::{Detector, InsightRecord};
-use trailsight_input::{Discovery, ReadLimits, default_threads, discover, pipeline};
+use trailsight_input::discover;
 
-use crate::detect::{DetectorArgs, report_file_errors};
-use crate::html::{self, Overview, ReplayCharts, detections};
+use crate::args::{BadInputArgs, DetectorArgs, RunArgs};
+use crate::charts::{ReplayCharts, detections};
+use crate::html;
 use crate::progress::Progress;
-use crate::summary::{Stopwatch, Summary};
+use crate::recount::{self, RecountSettings, WindowCounts, recount, recount_options};
+use crate::run::{RunSettings, discover_trail, our_intervals, refuse_standard_input, run_detector};
+use crate::summary::Stopwatch;
 use matching::{Delays, compare, match_intervals};
 use references::{Origin, References};
 use report::{
     AgreementStats, ErrorStats, MatchingSummary, RecountCounts, ReferenceCounts, Report, Row, Side,
     Status, TrailsightCounts,
 };
-use scan::{ScanSettings, WindowCounts, scan_options, scan_with_progress};
 use validate::{Verdict, target, validate};
 
 /// Arguments of `trailsight replay`.
@@ -75,21 +77,11 @@ pub struct ReplayArgs {
     #[command(flatten)]
     pub detector: DetectorArgs,
 
-    /// Parse threads [default: all cores].
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub run: RunArgs,
 
-    /// Exit with status 2 if any input was bad or any event was dropped.
-    #[arg(long)]
-    pub strict: bool,
-
-    /// No reading summary on stderr (errors are still printed).
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Error lines printed per file; the rest are only counted [default: 10].
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub max_errors_per_file: usize,
+    #[command(flatten)]
+    pub bad_input: BadInputArgs,
 
     /// Also write a self-contained HTML report to FILE: the comparison, a sortable table of
     /// the insights with their verdicts, and a chart of each with AWS's and trailsight's
@@ -98,116 +90,26 @@ pub struct ReplayArgs {
     pub html: Option<PathBuf>,
 }
 
-/// The trail read through the detect pipeline.
-pub struct TrailRun {
-    /// The files found.
-    pub discovery: Discovery,
-    /// The reading summary.
-    pub summary: Summary,
-    /// trailsight's records, in output order.
-    pub records: Vec<InsightRecord>,
-    /// Insights records found in the trail.
-    pub insights: Vec<(String, Origin)>,
-    /// The trail's extent, for the HTML report.
-    pub overview: Overview,
-}
-
-/// Refuses standard input as a trail: it cannot be read twice.
-pub fn check_trail_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
-    if paths.iter().any(|p| p.as_os_str() == "-") {
-        bail!("the trail is read twice, so it cannot be standard input; save it to a file first");
-    }
-    Ok(())
-}
-
-/// Runs the detect pipeline over `paths`, printing file errors to `err` and, unless `quiet`,
-/// a progress bar.
-pub fn run_trail(
-    paths: &[PathBuf],
-    detector: &mut Detector,
-    threads: usize,
-    limits: &ReadLimits,
-    max_errors_per_file: usize,
-    quiet: bool,
-    err: &mut impl Write,
-) -> anyhow::Result<TrailRun> {
-    let clock = Stopwatch::start();
-    let discovery = discover(paths);
-    for error in &discovery.errors {
-        writeln!(err, "trailsight: error: {error}")?;
-    }
-    let mut summary = Summary::new(&discovery);
-    let mut records = Vec::new();
-    let mut insights = Vec::new();
-    let mut io_result = Ok(());
-    let mut overview = Overview::default();
-    let mut progress = Progress::new("reading", discovery.files.len(), quiet);
-    pipeline::run(
-        &discovery.files,
-        detector,
-        threads,
-        limits,
-        |outcome, new_records| {
-            summary.add_file(outcome);
-            overview.add_file(outcome);
-            progress.before_messages(outcome);
-            if let Err(e) = report_file_errors(err, outcome, max_errors_per_file) {
-                io_result = Err(e);
-            }
-            progress.file_done(outcome);
-            let file = outcome.source.to_string();
-            for json in &outcome.batch.insights {
-                let origin = Origin {
-                    file: file.clone(),
-                    location: None,
-                };
-                insights.push((json.clone(), origin));
-            }
-            records.append(new_records);
-        },
-    )?;
-    drop(progress);
-    io_result?;
-    let open = detector.finish(&mut records);
-    records.sort_by(InsightRecord::output_order);
-    summary.finish(detector, &records, open, clock.seconds());
-    Ok(TrailRun {
-        discovery,
-        summary,
-        records,
-        insights,
-        overview,
-    })
-}
-
-/// trailsight's records as intervals, read back with the same parser as the reference.
-pub fn our_intervals(records: &[InsightRecord]) -> Vec<InsightInterval> {
-    let parsed: Vec<ReferenceInsight> = records
-        .iter()
-        .filter_map(|r| ReferenceInsight::parse(&r.to_json()).ok())
-        .collect();
-    pair(parsed).intervals
-}
-
 /// Runs `trailsight replay`.
 pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
-    check_trail_paths(&args.trail)?;
+    refuse_standard_input(&args.trail, "the trail is read twice")?;
     let labels = args.labels.as_deref().map(labels::read).transpose()?;
     let config = args.detector.config()?;
     let mut detector = Detector::new(config.clone())?;
-    let threads = args.threads.unwrap_or_else(default_threads);
+    let quiet = args.run.quiet;
+    let threads = args.run.threads();
     let limits = args.detector.read_limits();
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    let trail = run_trail(
-        &args.trail,
-        &mut detector,
+    let clock = Stopwatch::start();
+    let discovery = discover_trail(&args.trail, &mut err)?;
+    let settings = RunSettings {
         threads,
-        &limits,
-        args.max_errors_per_file,
-        args.quiet,
-        &mut err,
-    )?;
+        limits,
+        max_errors_per_file: args.bad_input.max_errors_per_file,
+        quiet,
+    };
+    let trail = run_detector(discovery, &mut detector, &settings, clock, &mut err)?;
     if trail.discovery.files.is_empty() && trail.discovery.errors.is_empty() {
         writeln!(
             err,
@@ -216,15 +118,19 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     }
 
     let mut references = References::default();
-    for (json, origin) in &trail.insights {
-        references.add_json(json, origin.clone());
+    for found in &trail.insights {
+        references.add_json(&found.json, Origin::of_file(&found.file));
     }
     let reference_files = discover(&args.references);
     for error in &reference_files.errors {
         references.errors.push(error.to_string());
     }
     references.read_files(&reference_files.files, &limits);
-    for error in references.errors.iter().take(args.max_errors_per_file * 10) {
+    for error in references
+        .errors
+        .iter()
+        .take(args.bad_input.max_errors_per_file * 10)
+    {
         writeln!(err, "trailsight: error: reference: {error}")?;
     }
     if references.events_ignored > 0 {
@@ -256,8 +162,8 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         i64::from(args.match_tolerance_minutes),
     );
 
-    let targets: Vec<Option<scan::Target>> = pairing.intervals.iter().map(target).collect();
-    let mut planned: Vec<scan::Target> = targets.iter().flatten().cloned().collect();
+    let targets: Vec<Option<recount::Target>> = pairing.intervals.iter().map(target).collect();
+    let mut planned: Vec<recount::Target> = targets.iter().flatten().cloned().collect();
     let validation_targets = planned.len();
     // The charts' series come from the same pass: their targets go after the validation's.
     let charts = args
@@ -265,19 +171,18 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|_| ReplayCharts::plan(&pairing.intervals, &ours, &pairs));
     planned.extend(charts.iter().flat_map(ReplayCharts::targets));
-    let mut progress = Progress::new("recount", trail.discovery.files.len(), args.quiet);
-    let settings = ScanSettings {
-        threads,
-        max_details: 0,
-        limits,
-    };
-    let mut scanned = scan_with_progress(
+    let mut progress = Progress::new("recount", trail.discovery.files.len(), quiet);
+    let mut scanned = recount(
         &trail.discovery.files,
         &planned,
-        &scan_options(&config),
-        settings,
+        &recount_options(&config),
+        RecountSettings {
+            threads,
+            max_details: 0,
+            limits,
+        },
         &mut progress,
-    );
+    )?;
     drop(progress);
     let chart_results = scanned
         .targets
@@ -341,7 +246,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(path, html::render(&page))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    if !args.quiet {
+    if !quiet {
         trail.summary.print(&mut err)?;
     }
     let stdout = io::stdout();
@@ -359,16 +264,7 @@ pub fn run(args: &ReplayArgs) -> anyhow::Result<ExitCode> {
     let bad_input = trail.summary.has_problems()
         || report.reference.bad_records > 0
         || !report.reference.pairing_problems.is_empty();
-    if args.strict && bad_input {
-        if !args.quiet {
-            writeln!(
-                err,
-                "trailsight: --strict: exiting with status 2 because of the problems above"
-            )?;
-        }
-        return Ok(ExitCode::from(2));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(args.bad_input.exit_code(bad_input, quiet, &mut err)?)
 }
 
 #[allow(clippy::too_many_arguments)]

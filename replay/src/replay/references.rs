@@ -21,6 +21,16 @@ pub struct Origin {
     pub location: Option<Location>,
 }
 
+impl Origin {
+    /// A record of `file`, wherever in it.
+    pub fn of_file(file: &str) -> Origin {
+        Origin {
+            file: file.to_owned(),
+            location: None,
+        }
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.location {

@@ -8,27 +8,9 @@ use serde::Serialize;
 use trailsight_engine::reference::{InsightInterval, InsightKey, PairingProblem, ReferenceInsight};
 use trailsight_engine::time::Minute;
 
-use super::completeness::duration;
 use super::matching::{Comparison, DelayStats};
 use super::validate::{Validation, Verdict};
-
-/// Serialises a minute as `YYYY-MM-DDTHH:MM:00Z`.
-pub fn minute_text<S: serde::Serializer>(
-    minute: &Minute,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(minute)
-}
-
-fn optional_minute_text<S: serde::Serializer>(
-    minute: &Option<Minute>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match minute {
-        Some(m) => serializer.collect_str(m),
-        None => serializer.serialize_none(),
-    }
-}
+use crate::format::{duration, minute_short, optional_minute_text, ratio};
 
 /// The whole report.
 #[derive(Debug, Serialize)]
@@ -267,11 +249,6 @@ fn count(n: u64, one: &str) -> String {
     format!("{n} {one}{}", if n == 1 { "" } else { "s" })
 }
 
-/// `0.857`, or `n/a`.
-fn ratio(value: Option<f64>) -> String {
-    value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
-}
-
 fn signed(v: i64) -> String {
     if v > 0 {
         format!("+{v}")
@@ -280,14 +257,9 @@ fn signed(v: i64) -> String {
     }
 }
 
+/// [`minute_short`], or `?` for none.
 fn short(minute: Option<Minute>) -> String {
-    minute.map_or_else(
-        || "?".to_owned(),
-        |m| {
-            let t = m.to_string();
-            format!("{}Z", &t[..16])
-        },
-    )
+    minute.map_or_else(|| "?".to_owned(), minute_short)
 }
 
 fn percent(v: Option<f64>) -> String {

@@ -2,7 +2,7 @@
 //! recomputed from the raw events by the rules of `docs/algorithm.md` §2 and compared with what
 //! the record says, at the precision it was printed with.
 //!
-//! The counting is the scan's ([`mod@super::scan`]), not the detector's, so a detector bug cannot
+//! The counting is the recount's ([`crate::recount`]), not the detector's, so a detector bug cannot
 //! hide in both sides. The rules, and what is tried for records that lack a duration, are in
 //! `docs/replay.md`.
 
@@ -17,7 +17,7 @@ use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
 use trailsight_engine::{EventCategory, InsightState};
 
 use super::completeness::{MissingSpan, missing_spans};
-use super::scan::{Activity, ERROR_CODE, IDENTITY, Target, USER_AGENT, WindowCounts, ranked};
+use crate::recount::{Activity, ERROR_CODE, IDENTITY, Target, USER_AGENT, WindowCounts, ranked};
 
 /// What became of a reference insight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -76,10 +76,10 @@ pub struct Check {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Window {
     /// First minute.
-    #[serde(serialize_with = "super::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     pub from: Minute,
     /// First minute after it.
-    #[serde(serialize_with = "super::report::minute_text")]
+    #[serde(serialize_with = "crate::format::minute_text")]
     pub to: Minute,
 }
 

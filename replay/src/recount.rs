@@ -1,6 +1,8 @@
-//! The second pass over a trail: the events of a few series in a few windows, counted by the
-//! rules of `docs/algorithm.md` §1 independently of the detector, and how busy each
-//! account-region was, minute by minute and delivery file by delivery file.
+//! The second pass over a trail, the recount: the events of a few series in a few windows,
+//! counted by the rules of `docs/algorithm.md` §1 independently of the detector, and how busy
+//! each account-region was, minute by minute and delivery file by delivery file. `replay`
+//! validates reference insights on it, `explain` lists an insight's events from it, and the
+//! HTML report draws its charts from it.
 //!
 //! Files are parsed in parallel, a chunk at a time; each file gives its matching events in a
 //! light form, and the main thread de-duplicates them by `eventID` and counts them in file
@@ -8,6 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use anyhow::Context;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use trailsight_engine::event::{EventIdKey, identity_attribution};
@@ -36,6 +39,22 @@ pub struct Target {
     pub series: Option<(Minute, Minute)>,
     /// Minutes whose events are kept one by one (for `explain`).
     pub details: Option<(Minute, Minute)>,
+}
+
+/// The longest per-minute series recounted around an insight, in minutes (two weeks).
+pub const MAX_SERIES_MINUTES: i64 = 2 * 7 * MINUTES_PER_DAY;
+
+/// The minutes of the per-minute series shown around an insight `[first, end)`: `context`
+/// minutes before and after, at most [`MAX_SERIES_MINUTES`] in all. A very long insight shows
+/// its last part, since the series is kept minute by minute.
+pub fn series_span(first: Minute, end: Minute, context: i64) -> (Minute, Minute) {
+    let context = context.min(MAX_SERIES_MINUTES);
+    (
+        first
+            .plus(-context)
+            .max(end.plus(context - MAX_SERIES_MINUTES)),
+        end.plus(context),
+    )
 }
 
 /// Attribution values the scan counts, in [`WindowCounts::values`] order.
@@ -140,10 +159,10 @@ impl Activity {
 
 /// Everything a scan collected.
 #[derive(Debug, Default)]
-pub struct ScanResult {
+pub struct RecountResult {
     /// One per target, in target order.
     pub targets: Vec<TargetResult>,
-    /// One per distinct (account, region) of the targets, see [`ScanResult::activity`].
+    /// One per distinct (account, region) of the targets, see [`RecountResult::activity`].
     pub activity: Vec<Activity>,
     /// Files read.
     pub files_read: u64,
@@ -156,7 +175,7 @@ pub struct ScanResult {
 /// their events are newer, but for deliveries this late, which are not recounted.
 pub const LATE_DELIVERY_MINUTES: i64 = MINUTES_PER_DAY;
 
-impl ScanResult {
+impl RecountResult {
     /// The activity of `key`'s account and region.
     pub fn activity(&self, key: &InsightKey) -> Option<&Activity> {
         self.activity
@@ -171,7 +190,7 @@ pub const CONTEXT_DAYS: i64 = 7;
 
 /// What events count, for a scan: every category and insight type, with the given read-only
 /// fallback, so that a reference insight on data events can be recounted too.
-pub fn scan_options(detector: &DetectorConfig) -> IngestOptions {
+pub fn recount_options(detector: &DetectorConfig) -> IngestOptions {
     IngestOptions::new(&DetectorConfig {
         event_categories: vec![EventCategory::Management, EventCategory::Data],
         insight_types: vec![
@@ -186,7 +205,7 @@ pub fn scan_options(detector: &DetectorConfig) -> IngestOptions {
 
 /// How a scan reads the trail.
 #[derive(Clone, Copy, Debug)]
-pub struct ScanSettings {
+pub struct RecountSettings {
     /// Parse threads.
     pub threads: usize,
     /// The most events kept one by one per target (0: none).
@@ -196,31 +215,22 @@ pub struct ScanSettings {
     pub limits: ReadLimits,
 }
 
-/// Reads `files` and collects what `targets` ask for.
-pub fn scan(
+/// Reads `files` and collects what `targets` ask for, counting the files read and their events
+/// into `progress`. Fails only when the parse threads cannot start.
+pub fn recount(
     files: &[InputFile],
     targets: &[Target],
     options: &IngestOptions,
-    settings: ScanSettings,
-) -> ScanResult {
-    scan_with_progress(files, targets, options, settings, &mut Progress::hidden())
-}
-
-/// [`scan`], counting the files read and their events into `progress`.
-pub fn scan_with_progress(
-    files: &[InputFile],
-    targets: &[Target],
-    options: &IngestOptions,
-    settings: ScanSettings,
+    settings: RecountSettings,
     progress: &mut Progress,
-) -> ScanResult {
-    let ScanSettings {
+) -> anyhow::Result<RecountResult> {
+    let RecountSettings {
         threads,
         max_details,
         limits,
     } = settings;
     let plan = Plan::new(targets);
-    let mut result = ScanResult {
+    let mut result = RecountResult {
         targets: targets
             .iter()
             .map(|t| TargetResult {
@@ -237,13 +247,13 @@ pub fn scan_with_progress(
         files_skipped: 0,
     };
     if targets.is_empty() {
-        return result;
+        return Ok(result);
     }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .thread_name(|i| format!("trailsight-scan-{i}"))
         .build()
-        .expect("a thread pool");
+        .context("starting the recount's parse threads")?;
     let (from, to) = (
         plan.partitions.iter().map(|p| p.range.0).min(),
         plan.partitions.iter().map(|p| p.range.1).max(),
@@ -278,7 +288,7 @@ pub fn scan_with_progress(
             .collect();
         target.seen = FxHashSet::default();
     }
-    result
+    Ok(result)
 }
 
 /// A CloudTrail file whose events all lie outside every range of interest, judged from its
@@ -521,7 +531,7 @@ fn observe(
     }
 }
 
-fn merge(result: &mut ScanResult, targets: &[Target], scan: FileScan, max_details: usize) {
+fn merge(result: &mut RecountResult, targets: &[Target], scan: FileScan, max_details: usize) {
     for (p, first, last) in scan.spans {
         let a = &mut result.activity[p];
         a.first = Some(a.first.map_or(first, |f| f.min(first)));
