@@ -79,7 +79,7 @@ impl ReadLimits {
     }
 
     /// The cap for reading a document whole: the smaller of the two limits.
-    pub(crate) fn whole_document_cap(&self) -> ReadLimits {
+    pub fn whole_document_cap(&self) -> ReadLimits {
         let mut whole = *self;
         whole.max_document_bytes = self.max_document_bytes.min(self.stream_above_bytes);
         whole

@@ -198,6 +198,15 @@ impl Summary {
         }
     }
 
+    /// The warning to print when most analysed events came too late to count.
+    pub fn late_warning(&self) -> Option<String> {
+        late_warning(
+            &self.detector,
+            "sort the input by eventTime (a Lake or Athena export: ORDER BY eventTime), or raise \
+             --allowed-lateness-minutes",
+        )
+    }
+
     /// Whether anything was bad or dropped: what `--strict` fails on.
     pub fn has_problems(&self) -> bool {
         self.files.unreadable
@@ -320,6 +329,9 @@ impl Summary {
             );
         }
         writeln!(out, "{line}")?;
+        if let Some(warning) = self.late_warning() {
+            writeln!(out, "trailsight: warning: {warning}")?;
+        }
         let i = &self.insights;
         writeln!(
             out,
@@ -419,6 +431,31 @@ impl Stopwatch {
     pub fn seconds(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
     }
+}
+
+/// Share of the analysed events that, arriving beyond the allowed lateness, makes a run's input
+/// "mostly late": a sign that it is not in time order, rather than the few late deliveries of a
+/// real trail.
+pub const MOSTLY_LATE_SHARE: f64 = 0.5;
+
+/// When at least [`MOSTLY_LATE_SHARE`] of the analysed events came more than the allowed
+/// lateness behind their account-region's newest event (counted late, too late for the minutes
+/// already decided, or too late to count at all), what to say (with `advice`, what to do about
+/// it); `None` otherwise.
+pub fn late_warning(stats: &DetectorStats, advice: &str) -> Option<String> {
+    let late = stats.counted_late + stats.too_late;
+    let analysed = stats.counted + stats.too_late;
+    if late == 0 || (late as f64) < MOSTLY_LATE_SHARE * analysed as f64 {
+        return None;
+    }
+    Some(format!(
+        "{} of {} events ({:.0}%) came more than the allowed lateness behind their \
+         account-region's newest event, too late for the minutes already decided (their \
+         insights are missed): the input is not in time order; {advice}",
+        thousands(late),
+        thousands(analysed),
+        100.0 * late as f64 / analysed as f64
+    ))
 }
 
 /// For `skip_serializing_if`: a count that is zero is left out.

@@ -14,10 +14,18 @@
 //! input cannot be re-read: the producer must resend it), and records decided since then are
 //! written again, with the same IDs.
 //!
-//! A line longer than `--max-document-mib`, a line that inflates past it and a file over it are
-//! reported, counted as skipped, and the feed goes on.
+//! A line longer than `--max-document-mib`, and a line that inflates past it, are reported,
+//! counted as skipped, and the feed goes on; a file over 64 MiB is read in pieces, as `detect`
+//! reads it.
+//!
+//! A file is read once its size and modification time stay the same from one look at the
+//! directory to the next (or it is already a few seconds old when first seen). A file that
+//! turns out cut short (a document ending inside a record, a gzip stream without its end) is
+//! not counted but looked at again, for up to a minute while it stays the same: its writer may
+//! only have paused. A file that changes after it was read is read again; its events counted
+//! before are duplicates by `eventID` and not counted twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -30,15 +38,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use trailsight_engine::parse::RecordErrorKind;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 use trailsight_input::{
-    LineError, LineFault, LineReader, ReadLimits, Source, decode_line, discover, load_reusing,
-    recycle,
+    FileOutcome, InputFile, LineError, LineFault, LineReader, LoadError, ReadLimits, Source,
+    decode_line, discover, parse_file, stream_file,
 };
 
 use crate::args::DetectorArgs;
 use crate::format::lag;
 use crate::output::{write_json_lines, write_s3_layout};
+use crate::summary::late_warning;
 
 /// Arguments of `trailsight watch`.
 #[derive(Debug, Args)]
@@ -87,12 +97,15 @@ pub struct WatchArgs {
 
 /// What the input thread hands over.
 enum Unit {
-    /// A parsed line or file; `skipped` when it was over the caps and not read.
+    /// A parsed line, file or piece of a file (`file` set on a file's last piece only);
+    /// `skipped` when it was over the caps and not read; `again` for a file read again because
+    /// it changed after it was read.
     Document {
         label: String,
         file: Option<String>,
         batch: Box<EventBatch>,
         skipped: bool,
+        again: bool,
     },
     /// A line that could not be read or decoded; `skipped` when it was over the caps.
     Unreadable {
@@ -194,9 +207,11 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
                 file,
                 batch,
                 skipped,
+                again,
             }) => {
                 last_input = Instant::now();
                 status.skipped += u64::from(skipped);
+                status.read_again += u64::from(again && file.is_some());
                 detector.observe_batch(&batch);
                 let mut records = Vec::new();
                 detector.advance(&mut records);
@@ -299,6 +314,7 @@ fn read_lines(options: &IngestOptions, limits: &ReadLimits, sender: &SyncSender<
                 file: None,
                 batch: Box::new(EventBatch::parse(&bytes, options)),
                 skipped: false,
+                again: false,
             },
             Err(error) => Unit::Unreadable {
                 label,
@@ -313,55 +329,155 @@ fn read_lines(options: &IngestOptions, limits: &ReadLimits, sender: &SyncSender<
     let _ = sender.send(Unit::End);
 }
 
-/// Polls `dir` for files not seen yet; each is parsed and sent once, in delivery order. A file
-/// over the caps of `limits` is reported and sent empty.
+/// A file's size and modification time: when they change, the file has changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Signature {
+    bytes: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Signature {
+    fn of(path: &Path) -> Option<Signature> {
+        let metadata = fs::metadata(path).ok()?;
+        Some(Signature {
+            bytes: metadata.len(),
+            modified: metadata.modified().ok(),
+        })
+    }
+
+    /// Time since the last change, zero when unknown.
+    fn age(&self) -> Duration {
+        self.modified
+            .and_then(|t| t.elapsed().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// A file first seen at least this long after its last change is read at first sight; a
+/// younger one when it is unchanged at the next look.
+const SETTLED_AFTER: Duration = Duration::from_secs(2);
+
+/// How long a file that is cut short, and unchanged, is waited for before it is read as it is.
+const CUT_SHORT_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Whether a file's read ended inside a record or inside its gzip stream: what a file being
+/// written looks like.
+fn cut_short(outcome: &FileOutcome) -> bool {
+    let gzip_cut = matches!(&outcome.load_error, Some(LoadError::Gzip { error, .. })
+        if error.kind() == io::ErrorKind::UnexpectedEof);
+    let record_cut = outcome
+        .record_errors()
+        .last()
+        .is_some_and(|e| matches!(e.kind, RecordErrorKind::Truncated));
+    gzip_cut || record_cut
+}
+
+/// Polls `dir` for files not read yet, or changed since they were read, and sends each, parsed,
+/// in delivery order (see the module's documentation for when a file is read). A file named in
+/// the checkpoint (`read`) counts as read as it is when first seen.
 fn watch_directory(
     dir: &Path,
-    mut seen: BTreeSet<String>,
+    read: BTreeSet<String>,
     (poll, limits): (Duration, ReadLimits),
     options: &IngestOptions,
     sender: &SyncSender<Unit>,
     stop: &AtomicBool,
 ) {
+    let mut read: BTreeMap<String, Option<Signature>> =
+        read.into_iter().map(|name| (name, None)).collect();
+    // The signature of each file not read as it is, and since when it has had it.
+    let mut looked: BTreeMap<String, (Signature, Instant)> = BTreeMap::new();
     while !stop.load(Ordering::Relaxed) {
         let discovery = discover(&[dir.to_path_buf()]);
         for error in discovery.errors {
             eprintln!("trailsight: error: {error}");
         }
-        for file in discovery.files {
+        for file in &discovery.files {
             let Source::Path(path) = &file.source else {
                 continue;
             };
             let name = path.display().to_string();
-            // A file still being written (by a tool that does not rename into place) is read
-            // on a later look.
-            let settled = fs::metadata(path)
-                .and_then(|m| m.modified())
-                .map(|t| t.elapsed().unwrap_or_default() >= Duration::from_millis(500))
-                .unwrap_or(true);
-            if seen.contains(&name) || !settled {
+            let Some(signature) = Signature::of(path) else {
+                continue;
+            };
+            let again = match read.get_mut(&name) {
+                Some(known @ None) => {
+                    *known = Some(signature);
+                    continue;
+                }
+                Some(Some(known)) if *known == signature => continue,
+                Some(Some(_)) => true,
+                None => false,
+            };
+            let since = match looked.get(&name) {
+                Some(&(seen, since)) if seen == signature => since,
+                _ => {
+                    looked.insert(name.clone(), (signature, Instant::now()));
+                    if signature.age() < SETTLED_AFTER {
+                        continue;
+                    }
+                    Instant::now()
+                }
+            };
+            let outcome = parse_file(file, options, &limits.whole_document_cap());
+            if outcome.skipped().is_none()
+                && cut_short(&outcome)
+                && since.elapsed() < CUT_SHORT_PATIENCE
+            {
                 continue;
             }
-            let loaded = load_reusing(&file.source, &limits);
-            if let Some(error) = &loaded.error {
-                eprintln!("trailsight: error: {name}: {error}");
-            }
-            let skipped = loaded.skipped().is_some();
-            let batch = Box::new(EventBatch::parse(&loaded.bytes, options));
-            recycle(loaded.bytes);
-            seen.insert(name.clone());
-            let unit = Unit::Document {
-                label: name.clone(),
-                file: Some(name),
-                batch,
-                skipped,
+            read.insert(name.clone(), Some(signature));
+            looked.remove(&name);
+            let sent = if outcome.skipped().is_some() {
+                // Too large to hold: in pieces, as detect reads it.
+                stream_pieces(file, &name, again, options, &limits, sender, stop)
+            } else {
+                send_outcome(outcome, &name, again, sender, stop)
             };
-            if stop.load(Ordering::Relaxed) || sender.send(unit).is_err() {
+            if !sent {
                 return;
             }
         }
         thread::sleep(poll);
     }
+}
+
+/// Sends a file (or piece of one) read; `false` when the receiver is gone or a stop is asked.
+fn send_outcome(
+    outcome: FileOutcome,
+    name: &str,
+    again: bool,
+    sender: &SyncSender<Unit>,
+    stop: &AtomicBool,
+) -> bool {
+    if let Some(error) = &outcome.load_error {
+        eprintln!("trailsight: error: {name}: {error}");
+    }
+    let unit = Unit::Document {
+        label: name.to_owned(),
+        file: outcome.ends_file().then(|| name.to_owned()),
+        skipped: outcome.skipped().is_some(),
+        again,
+        batch: Box::new(outcome.batch),
+    };
+    !stop.load(Ordering::Relaxed) && sender.send(unit).is_ok()
+}
+
+fn stream_pieces(
+    file: &InputFile,
+    name: &str,
+    again: bool,
+    options: &IngestOptions,
+    limits: &ReadLimits,
+    sender: &SyncSender<Unit>,
+    stop: &AtomicBool,
+) -> bool {
+    let mut open = true;
+    stream_file(file, options, limits, &mut |piece| {
+        open = send_outcome(piece, name, again, sender, stop);
+        open
+    });
+    open
 }
 
 fn report_errors(label: &str, batch: &EventBatch) {
@@ -456,6 +572,10 @@ struct Status {
     files: u64,
     /// Lines and files over the caps, not read.
     skipped: u64,
+    /// Files read again because they changed after they were read.
+    read_again: u64,
+    /// No closing line either.
+    quiet: bool,
 }
 
 impl Status {
@@ -467,6 +587,8 @@ impl Status {
             last_events: 0,
             files: 0,
             skipped: 0,
+            read_again: 0,
+            quiet,
         }
     }
 
@@ -509,10 +631,10 @@ impl Status {
     }
 
     fn finish(&mut self, detector: &Detector, out: &Output, reason: Stop) {
-        if self.every.is_none() {
+        if self.quiet {
             return;
         }
-        if self.terminal {
+        if self.terminal && self.every.is_some() {
             eprintln!();
         }
         let why = match reason {
@@ -521,10 +643,13 @@ impl Status {
             Stop::Idle => "idle",
         };
         let s = detector.stats();
-        let skipped = match self.skipped {
+        let mut skipped = match self.skipped {
             0 => String::new(),
             n => format!("; {n} lines or files over --max-document-mib skipped"),
         };
+        if self.read_again > 0 {
+            skipped += &format!("; {} files read again after they changed", self.read_again);
+        }
         eprintln!(
             "trailsight watch: {why}: {} events, {} counted ({} late), {} duplicates, {} too late; {} records written; {} insights open{skipped}",
             s.events,
@@ -535,5 +660,12 @@ impl Status {
             out.records,
             detector.state_size().open_insights
         );
+        let advice = "files concatenated by a shell glob (AWSLogs/**/*.json.gz) come by account, \
+                      region and path, not by delivery time: give `trailsight watch` the directory \
+                      instead, or `trailsight detect` for a finished trail, or raise \
+                      --allowed-lateness-minutes";
+        if let Some(warning) = late_warning(s, advice) {
+            eprintln!("trailsight watch: warning: {warning}");
+        }
     }
 }
