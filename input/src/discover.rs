@@ -162,7 +162,15 @@ fn walk(root: &Path, discovery: &mut Discovery) {
                 continue;
             }
         };
+        if entry.file_type().is_dir() {
+            continue;
+        }
         if !entry.file_type().is_file() {
+            // Reading a FIFO would block the walk; a socket or device is no trail either.
+            *discovery
+                .skipped
+                .entry(SkipReason::NotARegularFile)
+                .or_insert(0) += 1;
             continue;
         }
         let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
@@ -251,6 +259,22 @@ mod tests {
     }
 
     #[cfg(unix)]
+    /// A FIFO in a walked tree would block a reader forever; it is counted, not opened.
+    #[test]
+    fn a_fifo_in_a_walked_tree_is_counted_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.json");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        fs::write(dir.path().join("a.json"), "{}").unwrap();
+        let found = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(found.files.len(), 1);
+        assert_eq!(found.skipped.get(&SkipReason::NotARegularFile), Some(&1));
+    }
+
     #[test]
     fn a_link_loop_is_an_error_not_a_hang() {
         let dir = tempfile::tempdir().unwrap();

@@ -26,6 +26,9 @@ pub enum SkipReason {
     NotATrailFile,
     /// A hidden file (name starting with `.`), such as a partial download.
     Hidden,
+    /// Not a regular file: a FIFO, a socket or a device found in a walked directory (a named
+    /// pipe given on the command line is read, as standard input is).
+    NotARegularFile,
     /// Larger than the decompressed document size cap (`--max-document-mib` on the command
     /// line): a gzip bomb, or not a trail file.
     TooLarge,
@@ -39,6 +42,7 @@ impl SkipReason {
             SkipReason::Aggregated => "aggregated",
             SkipReason::NotATrailFile => "not a trail file",
             SkipReason::Hidden => "hidden",
+            SkipReason::NotARegularFile => "not a regular file",
             SkipReason::TooLarge => "too large",
         }
     }

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use trailsight_engine::Detector;
 use trailsight_engine::insight::format_average;
-use trailsight_engine::reference::InsightInterval;
+use trailsight_engine::reference::{InsightInterval, PairingProblem};
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute};
 use trailsight_input::{InputFile, discover, records_at};
 
@@ -151,6 +151,32 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
 /// The one insight of `references` with `id` (or the only one).
 fn choose(references: References, id: Option<&str>, side: &'static str) -> anyhow::Result<Found> {
     let (pairing, origins) = references.pair();
+    for problem in &pairing.problems {
+        let (problem_id, what) = match problem {
+            PairingProblem::Conflict {
+                shared_event_id,
+                state,
+                dropped,
+                ..
+            } => (
+                shared_event_id,
+                format!(
+                    "a second {state:?} record ({}) disagrees with the one kept and was left out",
+                    dropped.as_deref().unwrap_or("no eventID")
+                ),
+            ),
+            PairingProblem::Mismatch {
+                shared_event_id,
+                reason,
+            } => (
+                shared_event_id,
+                format!("its Start and End were kept apart: {reason}"),
+            ),
+        };
+        if id.is_none_or(|id| id == problem_id) {
+            eprintln!("trailsight: warning: sharedEventID {problem_id}: {what}");
+        }
+    }
     let mut candidates: Vec<(InsightInterval, Vec<Origin>)> = pairing
         .intervals
         .into_iter()
@@ -170,6 +196,34 @@ fn choose(references: References, id: Option<&str>, side: &'static str) -> anyho
             Some(id) => bail!("no insight with sharedEventID {id}"),
             None => bail!("no Insights record found"),
         },
+        n if id.is_some() => {
+            // One ID, several insights (a Start and an End of different series kept apart, say):
+            // --id cannot tell them apart, so the earliest is explained and the others named.
+            candidates.sort_by(|a, b| (a.0.first_minute(), &a.1).cmp(&(b.0.first_minute(), &b.1)));
+            let describe = |(interval, origins): &(InsightInterval, Vec<Origin>)| {
+                let from: Vec<String> = origins.iter().map(Origin::to_string).collect();
+                format!(
+                    "the one starting {} ({})",
+                    interval
+                        .first_minute()
+                        .map_or_else(|| "at no known time".to_owned(), |m| m.to_string()),
+                    from.join(", ")
+                )
+            };
+            let others: Vec<String> = candidates[1..].iter().map(describe).collect();
+            eprintln!(
+                "trailsight: warning: {n} insights share sharedEventID {}: explaining {}; not {}",
+                id.unwrap_or_default(),
+                describe(&candidates[0]),
+                others.join(", nor ")
+            );
+            let (interval, origins) = candidates.swap_remove(0);
+            Ok(Found {
+                interval,
+                side,
+                sources: origins.iter().map(Origin::to_string).collect(),
+            })
+        }
         n => {
             let ids: Vec<&str> = candidates
                 .iter()

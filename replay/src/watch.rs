@@ -168,6 +168,11 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
             (Detector::new(args.detector.config()?)?, header)
         }
     };
+    // Written once before any input is read, so that a checkpoint that cannot be written is
+    // an error now, not after hours of input.
+    if let Some(path) = &args.checkpoint {
+        write_checkpoint(path, &header, &detector)?;
+    }
     let options = detector.ingest_options().clone();
     let (sender, receiver) = mpsc::sync_channel::<Unit>(4);
     let directory = args.source.as_os_str() != "-";

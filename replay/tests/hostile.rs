@@ -478,3 +478,61 @@ fn an_account_id_that_is_a_path_never_leaves_the_output_folder() {
         stderr(&output)
     );
 }
+
+/// A Start and an End that share a `sharedEventID` but not their series are kept apart, two
+/// insights with one ID: `explain --id` used to answer "choose one with --id", which cannot be
+/// followed. It explains the earliest, names the other and why they were kept apart.
+#[test]
+fn explain_of_an_id_two_insights_share_explains_one_and_names_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let golden = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/golden/sample-trail.jsonl"),
+    )
+    .unwrap();
+    let records: Vec<Value> = golden
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let start = &records[0];
+    let id = start["sharedEventID"].as_str().unwrap();
+    // Another series' End, given this Start's ID.
+    let mut end = records
+        .iter()
+        .find(|r| {
+            r["insightDetails"]["state"] == "End"
+                && r["insightDetails"]["eventName"] != start["insightDetails"]["eventName"]
+        })
+        .unwrap()
+        .clone();
+    end["sharedEventID"] = json!(id);
+    let file = dir.path().join("insights.jsonl");
+    fs::write(&file, format!("{start}\n{end}\n")).unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/sample-trail");
+    let output = Command::new(env!("CARGO_BIN_EXE_trailsight"))
+        .args(["explain", "--trail"])
+        .arg(&sample)
+        .arg("--insight")
+        .arg(&file)
+        .args(["--id", id])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!(
+            "sharedEventID {id}: its Start and End were kept apart"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "warning: 2 insights share sharedEventID {id}: explaining the one starting"
+        )),
+        "{err}"
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains(start["insightDetails"]["eventName"].as_str().unwrap()),
+        "{text}"
+    );
+}

@@ -421,3 +421,34 @@ fn input_mostly_too_late_is_loud() {
         "{stderr}"
     );
 }
+
+/// A checkpoint that cannot be written is an error before any input is read, not at the first
+/// save, possibly hours later.
+#[test]
+fn a_checkpoint_that_cannot_be_written_is_refused_at_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("no-such-folder/state.ckpt");
+    let mut child = watch(&["--checkpoint", checkpoint.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Standard input stays open: the refusal cannot wait for its end.
+    let _stdin = child.stdin.take().unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "still running");
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("no-such-folder/state.partial"), "{stderr}");
+}
