@@ -14,6 +14,10 @@ use uuid::Uuid;
 use crate::event::EventCategory;
 use crate::time::Minute;
 
+mod build;
+
+pub(crate) use build::RecordParts;
+
 /// The two kinds of Insights.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
