@@ -24,7 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::{EventCategory, ReadOnlyFallback};
-use crate::insight::InsightType;
+use crate::insight::{InsightType, SeriesKeyRef};
 use crate::time::Timestamp;
 
 /// Everything a [`crate::Detector`] can be configured with.
@@ -299,19 +299,8 @@ fn check_sensitivity(s: f64) -> Result<(), f64> {
     }
 }
 
-/// The key fields an override is matched against.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct SeriesIdentity<'a> {
-    pub account: Option<&'a str>,
-    pub region: &'a str,
-    pub event_source: &'a str,
-    pub event_name: &'a str,
-    pub insight_type: InsightType,
-    pub error_code: Option<&'a str>,
-}
-
 impl KeyOverride {
-    pub(crate) fn matches(&self, s: &SeriesIdentity<'_>) -> bool {
+    pub(crate) fn matches(&self, s: &SeriesKeyRef<'_>) -> bool {
         fn text(pattern: &Option<String>, value: Option<&str>) -> bool {
             match (pattern.as_deref(), value) {
                 (None, _) => true,
@@ -340,7 +329,7 @@ pub(crate) struct SeriesSettings {
 }
 
 impl DetectorConfig {
-    pub(crate) fn settings_for(&self, series: &SeriesIdentity<'_>) -> SeriesSettings {
+    pub(crate) fn settings_for(&self, series: &SeriesKeyRef<'_>) -> SeriesSettings {
         let mut settings = SeriesSettings {
             sensitivity: self.sensitivity,
             min_count: self.min_count,
@@ -430,13 +419,14 @@ mod tests {
             },
         ]);
         assert_eq!(config.validate(), Ok(()));
-        let series = |name| SeriesIdentity {
+        let series = |name| SeriesKeyRef {
             account: Some("1"),
             region: "us-east-1",
             event_source: "ec2.amazonaws.com",
             event_name: name,
             insight_type: InsightType::ApiCallRateInsight,
             error_code: None,
+            category: EventCategory::Management,
         };
         assert_eq!(
             config.settings_for(&series("DescribeRegions")),

@@ -62,4 +62,4 @@ pub use config::{ConfigError, DetectorConfig, KeyOverride, Limits};
 pub use detector::{Detector, DetectorStats, Observation, OpenInsight, StateSize};
 pub use event::{Event, EventCategory, UserIdentity};
 pub use ingest::{BatchStream, EventBatch, IngestOptions};
-pub use insight::{InsightRecord, InsightState, InsightType};
+pub use insight::{InsightRecord, InsightState, InsightType, SeriesKey, SeriesKeyRef};

@@ -221,10 +221,10 @@ fn found_by_engine(records: &[InsightRecord], open: &[trailsight_engine::OpenIns
         let start = Timestamp::parse(&o.start).unwrap().minute().0;
         found.push((
             (
-                o.event_source.clone(),
-                o.event_name.clone(),
-                o.insight_type,
-                o.error_code.clone(),
+                o.key.event_source.clone(),
+                o.key.event_name.clone(),
+                o.key.insight_type,
+                o.key.error_code.clone(),
             ),
             start,
             None,

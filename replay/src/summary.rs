@@ -322,20 +322,7 @@ impl Summary {
             }
         )?;
         for o in &i.open {
-            writeln!(
-                out,
-                "trailsight:   open: {} {} {} {} {} {}{}",
-                o.start,
-                o.account.as_deref().unwrap_or("-"),
-                o.region,
-                o.event_source,
-                o.event_name,
-                o.insight_type,
-                o.error_code
-                    .as_deref()
-                    .map(|c| format!(" {c}"))
-                    .unwrap_or_default()
-            )?;
+            writeln!(out, "trailsight:   open: {} {}", o.start, o.key)?;
         }
         if let Some(files) = self.output_files {
             writeln!(

@@ -1,7 +1,7 @@
 //! Intake: an event or a batch becomes counts in its series, within the state limits.
 
 use super::partition::{NewSeries, Partition, PartitionKey};
-use super::series::{RECENT_MINUTES, SeriesKey};
+use super::series::{RECENT_MINUTES, SeriesSyms};
 use super::{Detector, DocumentReport, Observation};
 use crate::attribution::AttrValue;
 use crate::config::MAX_STRING_BYTES;
@@ -22,9 +22,9 @@ enum Role {
 /// `key` if its series exists or the partition has room for it; and whether it was refused.
 fn admit(
     partition: &Partition,
-    key: Option<SeriesKey>,
+    key: Option<SeriesSyms>,
     max_series: usize,
-) -> (Option<SeriesKey>, bool) {
+) -> (Option<SeriesSyms>, bool) {
     match key {
         Some(key) if partition.series.contains_key(&key) || partition.series.len() < max_series => {
             (Some(key), false)
@@ -274,7 +274,7 @@ impl Detector {
             self.stats.too_late += 1;
             return Observation::TooLate;
         }
-        let series_key = |insight_type, error_code| SeriesKey {
+        let series_key = |insight_type, error_code| SeriesSyms {
             insight_type,
             category: e.category,
             source: e.source,

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ConfigError, DetectorConfig};
 use crate::event::NULL_VALUE;
 use crate::ingest::{IngestOptions, NotAnalysedCounts};
-use crate::insight::{InsightRecord, InsightType};
+use crate::insight::{InsightRecord, SeriesKey};
 use crate::intern::{Interner, Sym};
 use crate::time::{Day, Minute};
 
@@ -28,7 +28,7 @@ mod series;
 mod snapshot;
 
 use partition::{Partition, PartitionKey};
-use series::{DecideContext, identity};
+use series::{DecideContext, resolve_key};
 
 pub use series::{baseline_minutes, baseline_start};
 
@@ -104,18 +104,9 @@ pub struct LimitStats {
 /// An insight with a Start and no End yet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OpenInsight {
-    /// `recipientAccountId`.
-    pub account: Option<String>,
-    /// `awsRegion`.
-    pub region: String,
-    /// `eventSource`.
-    pub event_source: String,
-    /// `eventName`.
-    pub event_name: String,
-    /// Insight type.
-    pub insight_type: InsightType,
-    /// Error code of an error-rate insight.
-    pub error_code: Option<String>,
+    /// Its series; serialized as the key's fields beside `start` and `shared_event_id`.
+    #[serde(flatten)]
+    pub key: SeriesKey,
     /// The Start's `eventTime`.
     pub start: String,
     /// The Start's `sharedEventID`.
@@ -290,7 +281,7 @@ impl Detector {
     /// let mut records = Vec::new();
     /// let still_open = detector.finish(&mut records);
     /// for open in &still_open {
-    ///     println!("{} {} {} started {}", open.event_source, open.event_name, open.insight_type, open.start);
+    ///     println!("{} started {}", open.key, open.start);
     /// }
     /// # Ok::<(), trailsight_engine::ConfigError>(())
     /// ```
@@ -310,41 +301,17 @@ impl Detector {
         for (key, partition) in &self.partitions {
             for (series_key, series) in &partition.series {
                 if let Some(insight) = &series.open {
-                    let identity =
-                        identity(&self.interner, *key, *series_key, insight.trigger.start);
+                    let series_key = resolve_key(&self.interner, *key, *series_key);
+                    let start = insight.trigger.start;
                     open.push(OpenInsight {
-                        account: identity.account.map(str::to_owned),
-                        region: identity.region.to_owned(),
-                        event_source: identity.event_source.to_owned(),
-                        event_name: identity.event_name.to_owned(),
-                        insight_type: identity.insight_type,
-                        error_code: identity.error_code.map(str::to_owned),
-                        start: insight.trigger.start.to_string(),
-                        shared_event_id: identity.shared_event_id().hyphenated().to_string(),
+                        key: series_key.to_key(),
+                        start: start.to_string(),
+                        shared_event_id: series_key.shared_event_id(start).hyphenated().to_string(),
                     });
                 }
             }
         }
-        open.sort_by(|a, b| {
-            (
-                &a.start,
-                &a.account,
-                &a.region,
-                &a.event_source,
-                &a.event_name,
-                a.insight_type,
-                &a.error_code,
-            )
-                .cmp(&(
-                    &b.start,
-                    &b.account,
-                    &b.region,
-                    &b.event_source,
-                    &b.event_name,
-                    b.insight_type,
-                    &b.error_code,
-                ))
-        });
+        open.sort_by(|a, b| (&a.start, &a.key).cmp(&(&b.start, &b.key)));
         open
     }
 

@@ -4,9 +4,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use super::BEGINNING;
-use super::series::{DecideContext, RECENT_MINUTES, Series, SeriesKey};
+use super::series::{DecideContext, RECENT_MINUTES, Series, SeriesSyms, resolve_key};
 use crate::attribution::AttrValue;
-use crate::config::{DetectorConfig, SeriesIdentity};
+use crate::config::DetectorConfig;
 use crate::dedup::{Dedup, SEAL_LAG_MINUTES};
 use crate::intern::{Interner, Sym};
 use crate::model::{BASELINE_DAYS, LEVEL_MEMORY_DAYS};
@@ -16,6 +16,7 @@ use crate::time::{Day, Minute};
 /// Days of per-minute counts kept behind the frontier's day: seven baseline days before the
 /// start day, plus the start window and the weekly comparison reaching one more day back.
 const RETAINED_DAYS: i64 = BASELINE_DAYS + 2;
+
 impl PartitionKey {
     pub(super) fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
         self.account.into_iter().for_each(&mut *f);
@@ -52,10 +53,10 @@ pub(super) struct Partition {
     /// Every minute before this one is decided.
     pub frontier: Minute,
     #[serde(with = "sorted_map")]
-    pub series: FxHashMap<SeriesKey, Series>,
+    pub series: FxHashMap<SeriesSyms, Series>,
     /// Series with recent minutes or an open insight: the ones an advance must visit.
     #[serde(with = "sorted_set")]
-    pub active: FxHashSet<SeriesKey>,
+    pub active: FxHashSet<SeriesSyms>,
     pub dedup: Dedup,
     swept_day: Day,
 }
@@ -94,22 +95,14 @@ impl Partition {
 
     pub(super) fn add(
         &mut self,
-        key: SeriesKey,
+        key: SeriesSyms,
         minute: Minute,
         values: &[AttrValue],
         recent_from: Minute,
         new: &NewSeries<'_>,
     ) {
         let series = self.series.entry(key).or_insert_with(|| {
-            let interner = new.interner;
-            let id = SeriesIdentity {
-                account: new.partition.account.map(|a| interner.resolve(a)),
-                region: interner.resolve(new.partition.region),
-                event_source: interner.resolve(key.source),
-                event_name: interner.resolve(key.name),
-                insight_type: key.insight_type,
-                error_code: key.error_code.map(|c| interner.resolve(c)),
-            };
+            let id = resolve_key(new.interner, new.partition, key);
             Series::new(new.config.settings_for(&id))
         });
         series.add(minute, values, recent_from);
@@ -121,7 +114,7 @@ impl Partition {
     pub(super) fn advance_to(&mut self, frontier: Minute, ctx: &mut DecideContext<'_>) {
         let previous = self.frontier;
         let recent_from = frontier.plus(-RECENT_MINUTES);
-        let mut keys: Vec<SeriesKey> = self.active.iter().copied().collect();
+        let mut keys: Vec<SeriesSyms> = self.active.iter().copied().collect();
         keys.sort_unstable();
         for key in keys {
             let series = self.series.get_mut(&key).expect("active series exist");

@@ -11,8 +11,8 @@ use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
 use crate::config::SeriesSettings;
 use crate::event::EventCategory;
 use crate::insight::{
-    AttributedValue, Attribution, Average, Detection, InsightIdentity, InsightRecord, InsightState,
-    InsightType, RecordParts,
+    AttributedValue, Attribution, Average, Detection, InsightRecord, InsightState, InsightType,
+    RecordParts, SeriesKeyRef,
 };
 use crate::intern::{Interner, Sym};
 use crate::model::{self, BASELINE_DAYS, DayLevels, DayThresholds, Direction, Trigger};
@@ -24,9 +24,10 @@ use crate::window::{MAX_SCALE_MINUTES, MinuteCounts};
 /// (60 more), plus margin.
 pub(super) const RECENT_MINUTES: i64 = 3 * MAX_SCALE_MINUTES;
 
-/// One series of a partition, by symbols of the detector's string table.
+/// One series of a partition: a [`crate::SeriesKey`] without its partition, by symbols of the
+/// detector's string table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub(super) struct SeriesKey {
+pub(super) struct SeriesSyms {
     pub insight_type: InsightType,
     pub category: EventCategory,
     pub source: Sym,
@@ -48,22 +49,20 @@ pub(super) struct DecideContext<'a> {
     pub out: &'a mut Vec<InsightRecord>,
 }
 
-/// The strings of an insight's key, resolved.
-pub(super) fn identity(
+/// The key of `series` in `partition`, its strings resolved.
+pub(super) fn resolve_key(
     interner: &Interner,
     partition: PartitionKey,
-    series: SeriesKey,
-    start: Minute,
-) -> InsightIdentity<'_> {
-    InsightIdentity {
+    series: SeriesSyms,
+) -> SeriesKeyRef<'_> {
+    SeriesKeyRef {
         account: partition.account.map(|a| interner.resolve(a)),
         region: interner.resolve(partition.region),
-        category: series.category,
         event_source: interner.resolve(series.source),
         event_name: interner.resolve(series.name),
         insight_type: series.insight_type,
         error_code: series.error_code.map(|c| interner.resolve(c)),
-        start,
+        category: series.category,
     }
 }
 
@@ -103,15 +102,15 @@ pub(super) struct Open {
     folded_until: Minute,
 }
 
-impl SeriesKey {
+impl SeriesSyms {
     pub(super) fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
         f(self.source);
         f(self.name);
         self.error_code.into_iter().for_each(f);
     }
 
-    pub(super) fn map_syms(self, f: &impl Fn(Sym) -> Sym) -> SeriesKey {
-        SeriesKey {
+    pub(super) fn map_syms(self, f: &impl Fn(Sym) -> Sym) -> SeriesSyms {
+        SeriesSyms {
             source: f(self.source),
             name: f(self.name),
             error_code: self.error_code.map(f),
@@ -172,7 +171,7 @@ impl Series {
 
     pub(super) fn decide(
         &mut self,
-        key: SeriesKey,
+        key: SeriesSyms,
         previous_frontier: Minute,
         frontier: Minute,
         ctx: &mut DecideContext<'_>,
@@ -242,7 +241,7 @@ impl Series {
     /// code that stops is good news.
     fn find_silence(
         &mut self,
-        key: SeriesKey,
+        key: SeriesSyms,
         from: Minute,
         until: Minute,
     ) -> Option<(Minute, Trigger)> {
@@ -274,7 +273,7 @@ impl Series {
     /// Emits the Start record of an insight that `trigger`, decided at minute `t`, opens.
     fn start_insight(
         &mut self,
-        key: SeriesKey,
+        key: SeriesSyms,
         t: Minute,
         trigger: Trigger,
         ctx: &mut DecideContext<'_>,
@@ -314,7 +313,8 @@ impl Series {
             .map(|&kind| baseline_values.top(kind, baseline.minutes, ctx.interner))
             .collect();
         let mut record = InsightRecord::build(RecordParts {
-            identity: identity(ctx.interner, ctx.partition, key, start),
+            key: resolve_key(ctx.interner, ctx.partition, key),
+            start,
             state: InsightState::Start,
             event_time: start,
             baseline,
@@ -348,7 +348,7 @@ impl Series {
     /// Walks the minutes of an open insight from `from`; returns the first minute not decided.
     fn follow_open(
         &mut self,
-        key: SeriesKey,
+        key: SeriesSyms,
         from: Minute,
         frontier: Minute,
         ctx: &mut DecideContext<'_>,
@@ -381,7 +381,8 @@ impl Series {
                     minutes: end.minutes_since(start) as u64,
                 };
                 let record = InsightRecord::build(RecordParts {
-                    identity: identity(ctx.interner, ctx.partition, key, start),
+                    key: resolve_key(ctx.interner, ctx.partition, key),
+                    start,
                     state: InsightState::End,
                     event_time: end,
                     baseline: open.baseline,
@@ -487,7 +488,7 @@ pub fn baseline_minutes(start: Minute) -> i64 {
 /// The `attributions` of a record: the top values of each attribute of `key`'s type in the
 /// insight window, beside the baseline's, which were fixed when the insight started.
 fn attributions(
-    key: SeriesKey,
+    key: SeriesSyms,
     insight_values: &ValueCounts,
     insight_minutes: u64,
     baseline_attributions: &[Vec<AttributedValue>],

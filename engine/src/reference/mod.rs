@@ -31,7 +31,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::event::EventCategory;
-use crate::insight::{InsightState, InsightType};
+use crate::insight::{InsightState, InsightType, SeriesKey};
 use crate::time::{Minute, TimeError, Timestamp};
 
 mod fields;
@@ -134,43 +134,6 @@ impl fmt::Display for SchemaNote {
                 "{attribute}: only the deprecated flat fields, so only the top values are known"
             ),
         }
-    }
-}
-
-/// What identifies the series an insight is about. Two insights can only be the same insight
-/// when their keys are equal.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct InsightKey {
-    /// `recipientAccountId`, when the record has one.
-    pub account: Option<String>,
-    /// `awsRegion`.
-    pub region: String,
-    /// The API's `eventSource`.
-    pub event_source: String,
-    /// The API's `eventName`.
-    pub event_name: String,
-    /// Call rate or error rate.
-    pub insight_type: InsightType,
-    /// The error code of an error-rate insight, when the record names it.
-    pub error_code: Option<String>,
-}
-
-impl fmt::Display for InsightKey {
-    /// `account region eventSource eventName insightType [errorCode]`, `-` for no account.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {} {} {} {}",
-            self.account.as_deref().unwrap_or("-"),
-            self.region,
-            self.event_source,
-            self.event_name,
-            self.insight_type
-        )?;
-        if let Some(code) = &self.error_code {
-            write!(f, " {code}")?;
-        }
-        Ok(())
     }
 }
 
@@ -349,15 +312,20 @@ impl ReferenceInsight {
         }
     }
 
-    /// The key of the series this record is about.
-    pub fn key(&self) -> InsightKey {
-        InsightKey {
+    /// The key of the series this record is about. A record without `sourceEventCategory`
+    /// (before 2024, when Insights analysed management events only; Lake records) is about a
+    /// Management series.
+    pub fn key(&self) -> SeriesKey {
+        SeriesKey {
             account: self.account.clone(),
             region: self.region.clone(),
             event_source: self.event_source.clone(),
             event_name: self.event_name.clone(),
             insight_type: self.insight_type,
             error_code: self.error_code.clone(),
+            category: self
+                .source_event_category
+                .unwrap_or(EventCategory::Management),
         }
     }
 

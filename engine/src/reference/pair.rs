@@ -2,8 +2,9 @@
 
 use serde::Serialize;
 
-use super::{InsightKey, ReferenceInsight};
+use super::ReferenceInsight;
 use crate::insight::InsightState;
+use crate::insight::SeriesKey;
 use crate::time::Minute;
 
 /// A Start and its End, or a lone Start or End, linked by `sharedEventID`.
@@ -12,7 +13,7 @@ pub struct InsightInterval {
     /// The `sharedEventID` both records carry.
     pub shared_event_id: String,
     /// The series.
-    pub key: InsightKey,
+    pub key: SeriesKey,
     /// The Start record, if present.
     pub start: Option<ReferenceInsight>,
     /// The End record, if present.

@@ -12,10 +12,9 @@ mod page;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use trailsight_engine::SeriesKey;
 use trailsight_engine::insight::Detection;
-use trailsight_engine::reference::{
-    InsightInterval, InsightKey, ReportedAttribution, ReportedNumber,
-};
+use trailsight_engine::reference::{InsightInterval, ReportedAttribution, ReportedNumber};
 use trailsight_engine::time::Minute;
 use trailsight_engine::{DetectorConfig, InsightRecord, InsightState, InsightType};
 use trailsight_input::{FileOutcome, InputFile};
@@ -147,7 +146,7 @@ pub struct VerdictView {
 #[derive(Clone, Debug)]
 pub struct Card {
     /// The series.
-    pub key: InsightKey,
+    pub key: SeriesKey,
     /// trailsight's insight.
     pub ours: Option<Interval>,
     /// The reference (AWS) insight, in a replay.
@@ -337,7 +336,7 @@ impl ReplayCharts {
             let s = series_of(target, results.next());
             series.entry(key.clone()).or_insert(s);
         }
-        let interval = |side: &crate::replay::report::Side, key: &InsightKey| InsightInterval {
+        let interval = |side: &crate::replay::report::Side, key: &SeriesKey| InsightInterval {
             shared_event_id: side.shared_event_id.clone(),
             key: key.clone(),
             start: side.start.clone(),
