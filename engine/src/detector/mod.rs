@@ -200,7 +200,10 @@ impl<F: FnMut(InsightRecord)> Extend<InsightRecord> for Sink<F> {
 
 impl Detector {
     /// A detector with a validated configuration.
+    ///
+    /// The configuration is [`DetectorConfig::normalised`] first.
     pub fn new(config: DetectorConfig) -> Result<Detector, ConfigError> {
+        let config = config.normalised();
         config.validate()?;
         let mut interner = Interner::new();
         let null_value = interner.intern(NULL_VALUE);
