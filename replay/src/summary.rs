@@ -281,6 +281,14 @@ impl Summary {
                 n(d.without_event_id)
             )?;
         }
+        if d.held_ahead > 0 || d.held_at_finish > 0 {
+            writeln!(
+                out,
+                "trailsight:   {} event minutes dated over the dedup horizon past their account-region's clock were held until corroborated; {} never were (mis-dated records?): counted, not decided",
+                n(d.held_ahead),
+                n(d.held_at_finish)
+            )?;
+        }
         let l = &d.limits;
         if l.values_lumped + l.values_cut + l.series_refused + l.event_ids_forgotten > 0 {
             writeln!(

@@ -94,7 +94,7 @@ impl Detector {
             return self.not_analysed(NotAnalysed::OverLimit);
         };
         let partition = PartitionKey { account, region };
-        if !self.cover(partition, minute, minute) {
+        if !self.cover(partition, minute, &[minute], None) {
             return self.not_analysed(NotAnalysed::OverLimit);
         }
         let targets = match classification {
@@ -174,7 +174,9 @@ impl Detector {
                     account: account.flatten(),
                     region,
                 };
-                self.cover(key, span.first, span.last);
+                // The oldest event of the document waited longest for its delivery.
+                let lag = batch.delivered.map(|d| d.minutes_since(span.first));
+                self.cover(key, span.first, &span.newest, lag);
             }
         }
         let before = self.stats.counted;
@@ -238,9 +240,17 @@ impl Detector {
         })
     }
 
-    /// Extends a partition's coverage and clock; `false` when it is new and the detector already
-    /// tracks its maximum of account-regions.
-    fn cover(&mut self, key: PartitionKey, first: Minute, last: Minute) -> bool {
+    /// Extends a partition's coverage from `first`, moves its clock with its `newest` event
+    /// minutes (oldest first; see [`Partition::observe_minutes`]) and raises its lateness to
+    /// the `delivery_lag_minutes` of a delivered document; `false` when it is new and the
+    /// detector already tracks its maximum of account-regions.
+    fn cover(
+        &mut self,
+        key: PartitionKey,
+        first: Minute,
+        newest: &[Minute],
+        delivery_lag_minutes: Option<i64>,
+    ) -> bool {
         if !self.partitions.contains_key(&key)
             && self.partitions.len() >= self.config.limits.max_account_regions
         {
@@ -255,7 +265,11 @@ impl Detector {
         {
             partition.first_minute = partition.first_minute.min(first);
         }
-        partition.max_minute = partition.max_minute.max(last);
+        let ahead_minutes = i64::from(self.config.dedup_horizon_minutes);
+        self.stats.held_ahead += partition.observe_minutes(newest, ahead_minutes);
+        if let Some(lag) = delivery_lag_minutes {
+            partition.observe_delivery_lag(lag, ahead_minutes);
+        }
         true
     }
 

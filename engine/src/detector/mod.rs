@@ -75,6 +75,13 @@ pub struct DetectorStats {
     pub read_only_absent: u64,
     /// Analysed events without `eventID`, counted without de-duplication.
     pub without_event_id: u64,
+    /// Event minutes held because they were more than the dedup horizon ahead of their
+    /// account-region's clock (counted, but not moving the clock until corroborated; at most
+    /// four per document and account-region are looked at). Mis-dated records land here.
+    pub held_ahead: u64,
+    /// Held minutes never corroborated by the end of the input ([`Detector::finish`]): their
+    /// events are counted but their minutes are never decided.
+    pub held_at_finish: u64,
     /// Unusual windows not reported because the partition's data did not yet cover a full
     /// baseline window before them (the cold-start rule).
     pub suppressed_cold_start: u64,
@@ -238,8 +245,8 @@ impl Detector {
         &self.stats
     }
 
-    /// Decides every minute that is now more than the allowed lateness behind the newest event of
-    /// its partition, and hands the records that became known to `sink`, in output order
+    /// Decides every minute that is now more than the allowed lateness (or the delivery lag its
+    /// documents have shown, when longer) behind the clock of its partition, and hands the records that became known to `sink`, in output order
     /// ([`InsightRecord::output_order`]): a Start as soon as its trigger minute is decided, an
     /// End when the insight closes.
     ///
@@ -255,7 +262,7 @@ impl Detector {
     /// ```
     pub fn advance(&mut self, out: &mut impl Extend<InsightRecord>) {
         let lateness = i64::from(self.config.allowed_lateness_minutes);
-        self.advance_with(out, |p| p.max_minute.plus(-lateness));
+        self.advance_with(out, |p| p.max_minute.plus(-p.lateness_minutes(lateness)));
     }
 
     /// Like [`Detector::advance`], and also decides every minute before `watermark` in every
@@ -272,7 +279,11 @@ impl Detector {
     /// ```
     pub fn advance_to(&mut self, watermark: Minute, out: &mut impl Extend<InsightRecord>) {
         let lateness = i64::from(self.config.allowed_lateness_minutes);
-        self.advance_with(out, |p| p.max_minute.plus(-lateness).max(watermark));
+        self.advance_with(out, |p| {
+            p.max_minute
+                .plus(-p.lateness_minutes(lateness))
+                .max(watermark)
+        });
     }
 
     /// Decides every minute up to and including the newest event of each partition, and returns
@@ -288,14 +299,30 @@ impl Detector {
     /// }
     /// # Ok::<(), trailsight_engine::ConfigError>(())
     /// ```
+    ///
+    /// Each account-region is decided up to its clock, the newest corroborated event minute,
+    /// after the minutes still held join it where they can: a clock that never started (fewer
+    /// than four events) starts at its oldest event, and held minutes within a week of the
+    /// clock join it one after the other. Minutes still further ahead (a mis-dated record)
+    /// stay counted and undecided, reported in [`DetectorStats::held_at_finish`].
     pub fn finish(&mut self, out: &mut impl Extend<InsightRecord>) -> Vec<OpenInsight> {
+        let ahead_minutes = i64::from(self.config.dedup_horizon_minutes);
+        self.stats.held_at_finish = self
+            .partitions
+            .values_mut()
+            .map(|p| p.settle_clock(ahead_minutes) as u64)
+            .sum();
         self.advance_with(out, |p| p.max_minute.plus(1));
         self.open_insights()
     }
 
     /// The newest event minute seen, over every partition.
     pub fn newest_minute(&self) -> Option<Minute> {
-        self.partitions.values().map(|p| p.max_minute).max()
+        self.partitions
+            .values()
+            .map(|p| p.max_minute)
+            .filter(|&m| m != partition::NO_CLOCK)
+            .max()
     }
 
     /// The insights that have started and not ended.

@@ -8,10 +8,11 @@ use super::series::{DecideContext, RECENT_MINUTES, Series, SeriesSyms, resolve_k
 use crate::attribution::AttrValue;
 use crate::config::DetectorConfig;
 use crate::dedup::{Dedup, SEAL_LAG_MINUTES};
+use crate::ingest::CORROBORATING_EVENTS;
 use crate::intern::{Interner, Sym};
 use crate::model::{BASELINE_DAYS, LEVEL_MEMORY_DAYS};
 use crate::snapshot::{sorted_map, sorted_set};
-use crate::time::{Day, Minute};
+use crate::time::{Day, MINUTES_PER_WEEK, Minute};
 
 /// Days of per-minute counts kept behind the frontier's day: seven baseline days before the
 /// start day, plus the start window and the weekly comparison reaching one more day back.
@@ -48,7 +49,8 @@ pub(super) struct NewSeries<'a> {
 pub(super) struct Partition {
     /// The first minute covered by the partition's events, for the cold-start rule.
     pub first_minute: Minute,
-    /// The newest event minute.
+    /// The partition's clock: the newest event minute that is corroborated (see
+    /// [`Partition::observe_minutes`]); `Minute(i64::MIN)` before the clock starts.
     pub max_minute: Minute,
     /// Every minute before this one is decided.
     pub frontier: Minute,
@@ -59,7 +61,20 @@ pub(super) struct Partition {
     pub active: FxHashSet<SeriesSyms>,
     pub dedup: Dedup,
     swept_day: Day,
+    /// Event minutes more than the dedup horizon ahead of the clock (or any, before the clock
+    /// starts), not yet corroborated, oldest first; at most [`MAX_HELD_MINUTES`].
+    pub held: Vec<Minute>,
+    /// The longest a delivered document of this partition was delivered after its oldest
+    /// event, in minutes, at most the dedup horizon: the lateness the trail has shown.
+    pub delivery_lag_minutes: i64,
 }
+
+/// Far-ahead minutes held per partition; past it the oldest is forgotten (it still counted).
+const MAX_HELD_MINUTES: usize = 1024;
+
+/// No clock yet: far enough before [`BEGINNING`] that no frontier computed from it (minus
+/// any lateness) moves, and that arithmetic on it cannot overflow.
+pub(super) const NO_CLOCK: Minute = Minute(-(1 << 60));
 
 impl Partition {
     pub(super) fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
@@ -84,12 +99,14 @@ impl Partition {
     pub(super) fn new() -> Partition {
         Partition {
             first_minute: Minute(i64::MAX),
-            max_minute: Minute(i64::MIN),
+            max_minute: NO_CLOCK,
             frontier: BEGINNING,
             series: FxHashMap::default(),
             active: FxHashSet::default(),
             dedup: Dedup::new(BEGINNING),
             swept_day: BEGINNING.day(),
+            held: Vec::new(),
+            delivery_lag_minutes: 0,
         }
     }
 
@@ -109,6 +126,87 @@ impl Partition {
         if minute >= recent_from {
             self.active.insert(key);
         }
+    }
+
+    /// Moves the clock with the minutes of new events, oldest first; returns how many were
+    /// held as far ahead of a running clock.
+    ///
+    /// The clock is the newest event minute that is corroborated: a minute at most
+    /// `ahead_minutes` (the dedup horizon) past the clock is, since believing it makes no
+    /// counted event too late; a minute further ahead is held until
+    /// [`CORROBORATING_EVENTS`] held minutes lie within `ahead_minutes` of each other, and the
+    /// clock then moves to the newest of them. Before the clock starts, every minute is held
+    /// the same way. So one mis-dated record (a 2025 event among 2023 files) never moves the
+    /// clock; a trail that resumes after a pause does, as soon as a few of its events agree.
+    pub(super) fn observe_minutes(&mut self, minutes: &[Minute], ahead_minutes: i64) -> u64 {
+        let mut held = 0;
+        for &minute in minutes {
+            if minute <= self.max_minute {
+                continue;
+            }
+            if self.max_minute != NO_CLOCK && minute <= self.max_minute.plus(ahead_minutes) {
+                self.max_minute = minute;
+                continue;
+            }
+            held += u64::from(self.max_minute != NO_CLOCK);
+            let at = self.held.partition_point(|&m| m <= minute);
+            self.held.insert(at, minute);
+            if self.held.len() > MAX_HELD_MINUTES {
+                self.held.remove(0);
+            }
+        }
+        self.corroborate(ahead_minutes);
+        held
+    }
+
+    /// Applies the clock rule of [`Partition::observe_minutes`] to the held minutes.
+    fn corroborate(&mut self, ahead_minutes: i64) {
+        loop {
+            // Held minutes the clock now reaches join it.
+            if self.max_minute != NO_CLOCK {
+                let limit = self.max_minute.plus(ahead_minutes);
+                let reached = self.held.partition_point(|&m| m <= limit);
+                if reached > 0 {
+                    self.max_minute = self.max_minute.max(self.held[reached - 1]);
+                    self.held.drain(..reached);
+                    continue;
+                }
+            }
+            let k = CORROBORATING_EVENTS;
+            let agreeing = (0..(self.held.len() + 1).saturating_sub(k))
+                .find(|&i| self.held[i + k - 1].minutes_since(self.held[i]) <= ahead_minutes);
+            let Some(i) = agreeing else {
+                return;
+            };
+            self.max_minute = self.held[i + k - 1];
+            self.held.drain(..i + k);
+        }
+    }
+
+    /// At the end of the input, when no later event can corroborate anything: a clock that
+    /// never started (fewer than [`CORROBORATING_EVENTS`] events in all) starts at the oldest
+    /// held minute, and held minutes within a week (the baseline) of the clock join it, one
+    /// after the other, as the last days of a trail that paused would. Returns the minutes still
+    /// held: more than a week past everything else, they are counted but never decided.
+    pub(super) fn settle_clock(&mut self, ahead_minutes: i64) -> usize {
+        if self.max_minute == NO_CLOCK && !self.held.is_empty() {
+            self.max_minute = self.held.remove(0);
+        }
+        self.corroborate(ahead_minutes.max(MINUTES_PER_WEEK));
+        self.held.len()
+    }
+
+    /// Remembers that a document of this partition arrived `lag` minutes after its oldest
+    /// event, up to `horizon_minutes` (an event older than the horizon is too late anyway).
+    pub(super) fn observe_delivery_lag(&mut self, lag: i64, horizon_minutes: i64) {
+        self.delivery_lag_minutes = self.delivery_lag_minutes.max(lag.min(horizon_minutes));
+    }
+
+    /// How far behind the clock the frontier stays: the allowed lateness, or the delivery lag
+    /// the trail has shown when that is longer, so that a silence is not declared while the
+    /// trail's deliveries say its events may still come.
+    pub(super) fn lateness_minutes(&self, allowed_lateness_minutes: i64) -> i64 {
+        allowed_lateness_minutes.max(self.delivery_lag_minutes)
     }
 
     pub(super) fn advance_to(&mut self, frontier: Minute, ctx: &mut DecideContext<'_>) {
