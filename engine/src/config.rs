@@ -24,8 +24,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::{EventCategory, ReadOnlyFallback};
-use crate::insight::InsightType;
-use crate::time::Timestamp;
+use crate::insight::{InsightType, SeriesKeyRef};
+use crate::time::{MINUTES_PER_DAY, MINUTES_PER_WEEK, Timestamp};
 
 /// Everything a [`crate::Detector`] can be configured with.
 ///
@@ -62,7 +62,8 @@ pub struct DetectorConfig {
     pub allowed_lateness_minutes: u32,
     /// How long event IDs are remembered for de-duplication, in minutes behind the decided
     /// minute. Events older than that are not counted and are reported as too late, so that no
-    /// duplicate can be counted twice. Default 1440; at least `allowed_lateness_minutes`.
+    /// duplicate can be counted twice. Default 1440; raised to `allowed_lateness_minutes` when
+    /// that is larger ([`DetectorConfig::normalised`]).
     pub dedup_horizon_minutes: u32,
     /// Minutes of activity back within normal bounds before an insight ends. Default 5, at
     /// most 60.
@@ -75,7 +76,8 @@ pub struct DetectorConfig {
     /// false, matching AWS's documented examples.
     pub keep_session_names: bool,
     /// Events at or after this time are rejected as being in the future. The engine reads no
-    /// clock; the `trailsight` command sets this to one day after the wall-clock time.
+    /// clock; the `trailsight` command and the Python package set this with
+    /// [`DetectorConfig::reject_after_now`], to one day after the wall-clock time.
     #[serde(skip)]
     pub reject_after: Option<Timestamp>,
     /// Per-key settings, applied in order; a later match overrides an earlier one field by field.
@@ -83,6 +85,10 @@ pub struct DetectorConfig {
     /// Bounds on the detector's state, for hostile input; see [`Limits`].
     pub limits: Limits,
 }
+
+/// How far past the wall clock an event may be dated and still be counted, in seconds (one
+/// day); see [`DetectorConfig::reject_after_now`].
+pub const FUTURE_SLACK_SECONDS: i64 = 86_400;
 
 /// The longest string the detector keeps, in bytes. CloudTrail's own limits are shorter (1 KB
 /// for `userAgent` and `errorCode`, 2048 characters for an ARN), so only input that did not come
@@ -137,7 +143,7 @@ impl Default for DetectorConfig {
             ],
             event_categories: vec![EventCategory::Management],
             allowed_lateness_minutes: 60,
-            dedup_horizon_minutes: 1440,
+            dedup_horizon_minutes: MINUTES_PER_DAY as u32,
             end_quiet_minutes: 5,
             min_count: 3,
             read_only_fallback: ReadOnlyFallback::default(),
@@ -234,11 +240,11 @@ impl DetectorConfig {
         if self.event_categories.is_empty() || !self.event_categories.iter().all(analysable) {
             return Err(ConfigError::EventCategories(self.event_categories.clone()));
         }
-        if self.allowed_lateness_minutes > 10_080 {
+        if i64::from(self.allowed_lateness_minutes) > MINUTES_PER_WEEK {
             return Err(ConfigError::Lateness(self.allowed_lateness_minutes));
         }
         if self.dedup_horizon_minutes < self.allowed_lateness_minutes
-            || self.dedup_horizon_minutes > 10_080
+            || i64::from(self.dedup_horizon_minutes) > MINUTES_PER_WEEK
         {
             return Err(ConfigError::DedupHorizon {
                 horizon: self.dedup_horizon_minutes,
@@ -285,6 +291,48 @@ impl DetectorConfig {
         Ok(())
     }
 
+    /// The configuration with the rules that tie its settings together applied; the detector
+    /// applies them itself ([`crate::Detector::new`]), and every reader of a configuration
+    /// (the command, the Python package) calls this before showing or validating one, so they
+    /// all agree:
+    ///
+    /// - a larger allowed lateness raises the dedup horizon to it: an event may not be counted
+    ///   exactly in its minute yet be too late to be told from a duplicate. This holds however
+    ///   the two were given (defaults, a TOML file, flags, keyword arguments).
+    ///
+    /// ```
+    /// use trailsight_engine::DetectorConfig;
+    /// let config = DetectorConfig {
+    ///     allowed_lateness_minutes: 2880,
+    ///     dedup_horizon_minutes: 1440,
+    ///     ..DetectorConfig::default()
+    /// };
+    /// assert!(config.validate().is_err());
+    /// let config = config.normalised();
+    /// assert_eq!(config.dedup_horizon_minutes, 2880);
+    /// assert!(config.validate().is_ok());
+    /// ```
+    pub fn normalised(mut self) -> DetectorConfig {
+        self.dedup_horizon_minutes = self
+            .dedup_horizon_minutes
+            .max(self.allowed_lateness_minutes);
+        self
+    }
+
+    /// Sets [`DetectorConfig::reject_after`] from the time `now` (the engine reads no clock):
+    /// events more than [`FUTURE_SLACK_SECONDS`] after it cannot come from CloudTrail, and a
+    /// day of slack covers clock skew.
+    ///
+    /// ```
+    /// use trailsight_engine::{DetectorConfig, time::Timestamp};
+    /// let mut config = DetectorConfig::default();
+    /// config.reject_after_now(Timestamp::parse("2024-03-04T10:00:00Z").unwrap());
+    /// assert_eq!(config.reject_after, Timestamp::parse("2024-03-05T10:00:00Z").ok());
+    /// ```
+    pub fn reject_after_now(&mut self, now: Timestamp) {
+        self.reject_after = Some(Timestamp(now.0.saturating_add(FUTURE_SLACK_SECONDS)));
+    }
+
     /// Whether `insight_type` is selected.
     pub fn analyses(&self, insight_type: InsightType) -> bool {
         self.insight_types.contains(&insight_type)
@@ -299,19 +347,8 @@ fn check_sensitivity(s: f64) -> Result<(), f64> {
     }
 }
 
-/// The key fields an override is matched against.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct SeriesIdentity<'a> {
-    pub account: Option<&'a str>,
-    pub region: &'a str,
-    pub event_source: &'a str,
-    pub event_name: &'a str,
-    pub insight_type: InsightType,
-    pub error_code: Option<&'a str>,
-}
-
 impl KeyOverride {
-    pub(crate) fn matches(&self, s: &SeriesIdentity<'_>) -> bool {
+    pub(crate) fn matches(&self, s: &SeriesKeyRef<'_>) -> bool {
         fn text(pattern: &Option<String>, value: Option<&str>) -> bool {
             match (pattern.as_deref(), value) {
                 (None, _) => true,
@@ -340,7 +377,7 @@ pub(crate) struct SeriesSettings {
 }
 
 impl DetectorConfig {
-    pub(crate) fn settings_for(&self, series: &SeriesIdentity<'_>) -> SeriesSettings {
+    pub(crate) fn settings_for(&self, series: &SeriesKeyRef<'_>) -> SeriesSettings {
         let mut settings = SeriesSettings {
             sensitivity: self.sensitivity,
             min_count: self.min_count,
@@ -430,13 +467,14 @@ mod tests {
             },
         ]);
         assert_eq!(config.validate(), Ok(()));
-        let series = |name| SeriesIdentity {
+        let series = |name| SeriesKeyRef {
             account: Some("1"),
             region: "us-east-1",
             event_source: "ec2.amazonaws.com",
             event_name: name,
             insight_type: InsightType::ApiCallRateInsight,
             error_code: None,
+            category: EventCategory::Management,
         };
         assert_eq!(
             config.settings_for(&series("DescribeRegions")),

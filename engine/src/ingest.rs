@@ -231,13 +231,36 @@ impl<S: Copy> Analysed<S> {
     }
 }
 
-/// The first and last event minute of one (account, region) in a batch.
-#[derive(Clone, Copy, Debug)]
+/// How many event minutes far ahead of an account-region's clock must agree (lie within one
+/// dedup horizon of each other) before the clock moves to them; see `docs/algorithm.md` §3.5.
+pub(crate) const CORROBORATING_EVENTS: usize = 4;
+
+/// The first and last event minute of one (account, region) in a batch, and its newest minutes.
+#[derive(Clone, Debug)]
 pub(crate) struct PartitionSpan {
     pub account: Option<u32>,
     pub region: u32,
     pub first: Minute,
     pub last: Minute,
+    /// The [`CORROBORATING_EVENTS`] newest event minutes (with repeats), oldest first: all the
+    /// clock needs, since it moves to the newest minute that enough events corroborate.
+    pub newest: Vec<Minute>,
+}
+
+impl PartitionSpan {
+    fn add(&mut self, minute: Minute) {
+        self.first = self.first.min(minute);
+        self.last = self.last.max(minute);
+        let full = self.newest.len() == CORROBORATING_EVENTS;
+        if full && minute <= self.newest[0] {
+            return;
+        }
+        if full {
+            self.newest.remove(0);
+        }
+        let at = self.newest.partition_point(|&m| m <= minute);
+        self.newest.insert(at, minute);
+    }
 }
 
 /// The analysed events of one document in a compact, owned form, with everything else the
@@ -252,6 +275,11 @@ pub struct EventBatch {
     pub(crate) spans: Vec<PartitionSpan>,
     /// The document's shape.
     pub format: DocumentFormat,
+    /// When the document was delivered, if known: CloudTrail's file names carry it
+    /// (`…_<YYYYMMDDTHHmmZ>_…`), and the reader that parsed the batch sets it. How long after its
+    /// events a document was delivered raises the lateness of their account-region (see
+    /// [`crate::Detector::observe_batch`]). `None` from [`EventBatch::parse`].
+    pub delivered: Option<Minute>,
     /// Events found (analysed or not).
     pub events_parsed: u64,
     /// Events not analysed, by reason.
@@ -298,6 +326,7 @@ impl EventBatch {
             events: Vec::new(),
             spans: Vec::new(),
             format: DocumentFormat::Unknown,
+            delivered: None,
             events_parsed: 0,
             not_analysed: NotAnalysedCounts::default(),
             in_the_future: 0,
@@ -356,15 +385,13 @@ impl EventBatch {
             .iter_mut()
             .find(|s| s.account == account && s.region == region)
         {
-            Some(span) => {
-                span.first = span.first.min(minute);
-                span.last = span.last.max(minute);
-            }
+            Some(span) => span.add(minute),
             None => self.spans.push(PartitionSpan {
                 account,
                 region,
                 first: minute,
                 last: minute,
+                newest: vec![minute],
             }),
         }
     }

@@ -43,23 +43,30 @@
 
 #![deny(missing_docs)]
 
-pub mod attribution;
 pub mod config;
-mod dedup;
 pub mod detector;
 pub mod event;
 pub mod ingest;
 pub mod insight;
-pub mod intern;
-pub mod model;
 pub mod parse;
 pub mod reference;
 pub mod snapshot;
 pub mod time;
+
+// Implementation, not API: exported only for the benches and the engine's model tests, which
+// measure and check the internals directly. No compatibility promise.
+#[doc(hidden)]
+pub mod attribution;
+mod dedup;
+#[doc(hidden)]
+pub mod intern;
+#[doc(hidden)]
+pub mod model;
+#[doc(hidden)]
 pub mod window;
 
-pub use config::{ConfigError, DetectorConfig, KeyOverride, Limits};
+pub use config::{ConfigError, DetectorConfig, FUTURE_SLACK_SECONDS, KeyOverride, Limits};
 pub use detector::{Detector, DetectorStats, Observation, OpenInsight, StateSize};
 pub use event::{Event, EventCategory, UserIdentity};
 pub use ingest::{BatchStream, EventBatch, IngestOptions};
-pub use insight::{InsightRecord, InsightState, InsightType};
+pub use insight::{InsightRecord, InsightState, InsightType, SeriesKey, SeriesKeyRef};

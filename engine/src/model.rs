@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, Poisson};
 
-use crate::time::{Day, Minute};
+use crate::time::{Day, MINUTES_PER_DAY, Minute};
 use crate::window::{MAX_SCALE_MINUTES, MinuteCounts, SCALE_COUNT, SCALES_MINUTES, WindowExtremes};
 
 /// Days of history the normal ceiling and the baseline cover.
@@ -72,7 +72,7 @@ pub const WEEKLY_TOLERANCE_MINUTES: i64 = 120;
 
 /// The smallest event rate the significance test assumes, in events per minute (one a day), so
 /// that a series that was silent for a week does not make a single event significant.
-pub const RATE_FLOOR_PER_MINUTE: f64 = 1.0 / 1440.0;
+pub const RATE_FLOOR_PER_MINUTE: f64 = 1.0 / MINUTES_PER_DAY as f64;
 
 /// The factor a window must exceed the normal ceiling by: 4 at sensitivity 0, 2.5 at the
 /// default 0.5, 1 at sensitivity 1.
@@ -169,7 +169,7 @@ pub fn day_thresholds(
             floor[scale] = Some(floor[scale].map_or(second_smallest, |f| f.min(second_smallest)));
         }
     }
-    let mean_per_minute = total as f64 / (BASELINE_DAYS * 1440) as f64;
+    let mean_per_minute = total as f64 / (BASELINE_DAYS * MINUTES_PER_DAY) as f64;
     let alpha = significance(sensitivity);
     let mut thresholds = DayThresholds {
         daily_ceiling: ceiling,
@@ -216,7 +216,7 @@ pub fn poisson_min_count(mean: f64, alpha: f64) -> u64 {
 /// The largest `scale_minutes` window sum within [`WEEKLY_TOLERANCE_MINUTES`] of `t` one week
 /// earlier.
 pub fn weekly_ceiling(counts: &MinuteCounts, scale_minutes: i64, t: Minute) -> u64 {
-    let center = t.plus(-BASELINE_DAYS * 1440);
+    let center = t.plus(-BASELINE_DAYS * MINUTES_PER_DAY);
     counts.max_window_sum(
         scale_minutes,
         center.plus(-WEEKLY_TOLERANCE_MINUTES),

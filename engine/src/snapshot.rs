@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"TRLSIGHT";
 
 /// The snapshot layout this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 3;
+pub const SNAPSHOT_VERSION: u32 = 4;
 
 /// Why bytes could not be restored into a detector.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

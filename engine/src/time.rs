@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 /// Minutes in one UTC day.
 pub const MINUTES_PER_DAY: i64 = 1440;
 
+/// Minutes in a week: the baseline window, and the most any lateness or horizon may be.
+pub const MINUTES_PER_WEEK: i64 = 7 * MINUTES_PER_DAY;
+
 /// A UTC instant with one-second resolution, as seconds since the Unix epoch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Timestamp(pub i64);

@@ -5,6 +5,8 @@ mod support;
 
 use support::{Call, jsonl, run, seconds};
 use trailsight_engine::detector::Observation;
+use trailsight_engine::time::{Minute, Timestamp};
+use trailsight_engine::{Detector, EventBatch};
 use trailsight_engine::{DetectorConfig, InsightState, InsightType};
 
 const ASG: &str = "autoscaling.amazonaws.com";
@@ -240,15 +242,18 @@ fn recurring_batches_are_normal_and_a_much_larger_one_is_not() {
 #[test]
 fn late_events_are_counted_but_do_not_start_insights() {
     let mut trail = seed_trail();
-    // Move the burst after a clock jump of three hours: its minutes are already decided.
-    let clock = Call::write(
-        "2020-07-22T00:00:00Z",
-        "ec2.amazonaws.com",
-        "DescribeInstances",
-    )
-    .read()
-    .in_account("838185438692", "us-east-1");
-    trail.insert(2, clock);
+    // Move the burst after a clock jump of three hours that four events corroborate (one
+    // alone would be held): its minutes are already decided.
+    for second in 0..4 {
+        let clock = Call::write(
+            &format!("2020-07-22T00:00:0{second}Z"),
+            "ec2.amazonaws.com",
+            "DescribeInstances",
+        )
+        .read()
+        .in_account("838185438692", "us-east-1");
+        trail.insert(2, clock);
+    }
     let (records, _, detector) = run(DetectorConfig::default(), &trail);
     assert!(records.is_empty(), "{}", jsonl(&records));
     assert_eq!(detector.stats().counted_late, 3);
@@ -260,18 +265,20 @@ fn events_behind_the_dedup_horizon_are_not_counted() {
         dedup_horizon_minutes: 120,
         ..DetectorConfig::default()
     };
-    let trail = [
-        Call::write("2024-03-10T12:00:00Z", "iam.amazonaws.com", "CreateUser"),
-        Call::write("2024-03-10T08:59:00Z", "iam.amazonaws.com", "CreateUser"),
-    ];
+    // Four events start the account-region's clock at 12:00 (fewer would be held).
+    let clock = ["ListUsers", "GetUser", "ListRoles", "GetRole"]
+        .map(|name| Call::write("2024-03-10T12:00:00Z", "iam.amazonaws.com", name).read());
+    let late = Call::write("2024-03-10T08:59:00Z", "iam.amazonaws.com", "CreateUser");
     let mut detector = trailsight_engine::Detector::new(config).unwrap();
     let mut records = Vec::new();
-    assert_eq!(
-        detector.observe(&trail[0].event()),
-        Observation::Counted { late: false }
-    );
+    for call in &clock {
+        assert!(matches!(
+            detector.observe(&call.event()),
+            Observation::NotAnalysed(_)
+        ));
+    }
     detector.advance(&mut records);
-    assert_eq!(detector.observe(&trail[1].event()), Observation::TooLate);
+    assert_eq!(detector.observe(&late.event()), Observation::TooLate);
     assert_eq!(detector.stats().too_late, 1);
 }
 
@@ -442,4 +449,74 @@ fn a_batch_seen_twice_in_two_weeks_is_normal_and_forgotten_after() {
     let records = trail_with_batch_on(17);
     assert_eq!(records.len(), 2, "{}", jsonl(&records));
     assert_eq!(records[0].event_time.to_string(), "2024-03-17T10:00:00Z");
+}
+
+/// One record dated far after the trail (a mis-dated export line, clock skew) moves no clock:
+/// wherever it comes in the input, the records are those of the trail without it, it is
+/// counted, and it is reported as held and, at the end, never corroborated.
+#[test]
+fn one_far_ahead_record_silences_nothing() {
+    let trail = seed_trail();
+    let (expected, expected_open, _) = run(DetectorConfig::default(), &trail);
+    assert_eq!(expected.len(), 2, "{}", jsonl(&expected));
+    let outlier =
+        Call::write("2025-01-15T10:00:00Z", ASG, CLA).in_account("838185438692", "us-east-1");
+    for at in 0..=trail.len() {
+        let mut hostile = trail.clone();
+        hostile.insert(at, outlier.clone());
+        let (records, open, detector) = run(DetectorConfig::default(), &hostile);
+        assert_eq!(jsonl(&records), jsonl(&expected), "outlier at {at}");
+        assert_eq!(open, expected_open, "outlier at {at}");
+        let stats = detector.stats();
+        assert_eq!(stats.counted, 4 + 1, "outlier at {at}");
+        assert_eq!(
+            (stats.too_late, stats.held_at_finish),
+            (0, 1),
+            "outlier at {at}"
+        );
+        // Counted as held ahead of a running clock; before the clock starts (here: until four
+        // of the burst's minutes agree) every minute waits the same way.
+        assert_eq!(
+            stats.held_ahead,
+            u64::from(at == trail.len()),
+            "outlier at {at}"
+        );
+    }
+}
+
+/// Issue 15 #6: a document delivered long after its events shows that the trail's events may
+/// come that late, and the account-region's frontier then stays that far behind its clock, so
+/// a later late document's events are still counted before their minutes are decided.
+#[test]
+fn delivery_lag_raises_the_lateness() {
+    let document = |minute: &str, ids: std::ops::Range<usize>| -> Vec<u8> {
+        let records: Vec<String> = ids
+            .map(|i| {
+                format!(
+                    r#"{{"eventVersion":"1.09","eventTime":"2024-03-04T{minute}:00Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","recipientAccountId":"111122223333","eventID":"id-{i}","readOnly":false}}"#
+                )
+            })
+            .collect();
+        format!(r#"{{"Records":[{}]}}"#, records.join(",")).into_bytes()
+    };
+    let minute = |text: &str| Timestamp::parse(text).unwrap().minute();
+    let late_counted = |first_delivered: Option<Minute>| {
+        let mut detector = Detector::new(DetectorConfig::default()).unwrap();
+        let mut records = Vec::new();
+        let mut first = EventBatch::parse(&document("10:00", 0..4), detector.ingest_options());
+        first.delivered = first_delivered;
+        detector.observe_batch(&first);
+        detector.advance(&mut records);
+        let second = EventBatch::parse(&document("12:00", 4..8), detector.ingest_options());
+        detector.observe_batch(&second);
+        detector.advance(&mut records);
+        // Delivered 80 minutes after its event, 75 behind the newest event.
+        let third = EventBatch::parse(&document("10:45", 8..9), detector.ingest_options());
+        detector.observe_batch(&third);
+        detector.stats().counted_late
+    };
+    // Without delivery times the 60-minute lateness decided 10:45 before it came.
+    assert_eq!(late_counted(None), 1);
+    // The first document, delivered 90 minutes after its events, keeps the frontier 90 back.
+    assert_eq!(late_counted(Some(minute("2024-03-04T11:30:00Z"))), 0);
 }

@@ -4,7 +4,7 @@
 //!   `docs/algorithm.md`, recomputing every window sum and daily maximum from scratch, must find
 //!   exactly the insights the engine finds (same series, Start and End minutes).
 //! - `statistics_match_brute_force`: every number of every emitted record must equal a recount
-//!   over the raw events by the rules in `docs/statistics.md`.
+//!   over the raw events by the rules in `docs/algorithm.md` §2 ("The statistics of a record").
 //!
 //! Trails are random, drawn with the simulator's seeded generator (`trailsight-sim`): background
 //! traffic with the simulator's daily and weekly rhythm, rare and busy APIs, errors, and random
@@ -221,10 +221,10 @@ fn found_by_engine(records: &[InsightRecord], open: &[trailsight_engine::OpenIns
         let start = Timestamp::parse(&o.start).unwrap().minute().0;
         found.push((
             (
-                o.event_source.clone(),
-                o.event_name.clone(),
-                o.insight_type,
-                o.error_code.clone(),
+                o.key.event_source.clone(),
+                o.key.event_name.clone(),
+                o.key.insight_type,
+                o.key.error_code.clone(),
             ),
             start,
             None,

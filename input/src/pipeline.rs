@@ -238,7 +238,8 @@ pub fn parse_file(file: &InputFile, options: &IngestOptions, limits: &ReadLimits
         stored_bytes,
         error,
     } = load_reusing(&file.source, limits);
-    let batch = EventBatch::parse(&bytes, options);
+    let mut batch = EventBatch::parse(&bytes, options);
+    batch.delivered = file.delivered;
     let document_bytes = bytes.len() as u64;
     recycle(bytes);
     FileOutcome {

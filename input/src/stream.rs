@@ -257,7 +257,14 @@ impl<'f> Pieces<'f> {
     }
 
     /// A piece ending at `stored_bytes` read and `document_bytes` of document.
-    fn next(&mut self, batch: EventBatch, stored_bytes: u64, document_bytes: u64) -> FileOutcome {
+    fn next(
+        &mut self,
+        mut batch: EventBatch,
+        stored_bytes: u64,
+        document_bytes: u64,
+    ) -> FileOutcome {
+        // As for a document read whole: its file's delivery time raises the lateness.
+        batch.delivered = self.file.delivered;
         let piece = Piece {
             index: self.index,
             last: false,

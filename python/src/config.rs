@@ -34,29 +34,19 @@ pub(crate) fn build_config(
             "the configuration must be a mapping or TOML text",
         ));
     };
-    let mut lateness_given = false;
-    let mut horizon_given = fields.contains_key("dedup-horizon-minutes");
     if let Some(settings) = settings {
         let mut flags = to_json_value(settings.as_any())?;
         normalise_keys(&mut flags);
         if let Value::Object(flags) = flags {
-            lateness_given = flags.contains_key("allowed-lateness-minutes");
-            horizon_given |= flags.contains_key("dedup-horizon-minutes");
             fields.extend(flags);
         }
     }
-    let mut config: DetectorConfig = serde_json::from_value(value).map_err(|e| config_error(&e))?;
-    if lateness_given && !horizon_given {
-        // As `--allowed-lateness-minutes` does: a longer lateness needs the horizon to follow.
-        config.dedup_horizon_minutes = config
-            .dedup_horizon_minutes
-            .max(config.allowed_lateness_minutes);
-    }
-    // As the command does: records cannot come from the future; a day of slack covers skew.
+    let config: DetectorConfig = serde_json::from_value(value).map_err(|e| config_error(&e))?;
+    let mut config = config.normalised();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    config.reject_after = Some(Timestamp(now + 86_400));
+    config.reject_after_now(Timestamp(now));
     config.validate().map_err(|e| config_error(&e))?;
     Ok(config)
 }

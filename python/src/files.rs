@@ -242,12 +242,15 @@ impl TrailReplay {
     /// Counts files in the command's counting order, advancing after each one, as it does.
     fn count_in_order(&mut self, mut files: Vec<(Option<Minute>, Source, Pending)>) {
         sort_for_counting(&mut files, |(time, source, _)| (*time, source));
-        for (_, source, pending) in files {
+        for (delivered, source, pending) in files {
             let (batch, loaded) = match pending {
                 Pending::Held(batch, loaded) => (*batch, loaded),
                 Pending::Stamped(data) => {
                     let mut loaded = load_file(&source, data, &self.limits);
-                    let batch = EventBatch::parse(&loaded.bytes, self.detector.ingest_options());
+                    let mut batch =
+                        EventBatch::parse(&loaded.bytes, self.detector.ingest_options());
+                    // As the command's reader does: the delivery lag raises the lateness.
+                    batch.delivered = delivered;
                     loaded.bytes = Vec::new();
                     (batch, loaded)
                 }

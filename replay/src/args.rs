@@ -201,7 +201,6 @@ impl DetectorArgs {
         }
         if let Some(minutes) = self.allowed_lateness_minutes {
             config.allowed_lateness_minutes = minutes;
-            config.dedup_horizon_minutes = config.dedup_horizon_minutes.max(minutes);
         }
         if let Some(minutes) = self.end_quiet_minutes {
             config.end_quiet_minutes = minutes;
@@ -217,11 +216,11 @@ impl DetectorArgs {
             };
         }
         config.keep_session_names |= self.keep_session_names;
-        // CloudTrail records cannot come from the future; a day of slack covers clock skew.
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        config.reject_after = Some(Timestamp(now + 86_400));
+        config.reject_after_now(Timestamp(now));
+        let config = config.normalised();
         config
             .validate()
             .context("invalid detector configuration")?;

@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use trailsight_engine::SeriesKey;
 use trailsight_engine::insight::Detection;
-use trailsight_engine::reference::{InsightInterval, InsightKey};
+use trailsight_engine::reference::InsightInterval;
 use trailsight_engine::time::Minute;
 use trailsight_engine::{InsightRecord, InsightState};
 
@@ -147,7 +148,7 @@ impl ReplayCharts {
             let s = series_of(target, results.next());
             series.entry(key.clone()).or_insert(s);
         }
-        let interval = |side: &Side, key: &InsightKey| InsightInterval {
+        let interval = |side: &Side, key: &SeriesKey| InsightInterval {
             shared_event_id: side.shared_event_id.clone(),
             key: key.clone(),
             start: side.start.clone(),

@@ -317,7 +317,7 @@ struct InsightSummary {
     shared_event_id: String,
     side: &'static str,
     sources: Vec<String>,
-    key: trailsight_engine::reference::InsightKey,
+    key: trailsight_engine::SeriesKey,
     category: &'static str,
     records: &'static str,
     #[serde(serialize_with = "crate::format::minute_text")]

@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::Context;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
+use trailsight_engine::SeriesKey;
 use trailsight_engine::event::{EventIdKey, identity_attribution};
 use trailsight_engine::ingest::{Classification, IngestOptions};
 use trailsight_engine::parse::{Location, ParsedItem};
-use trailsight_engine::reference::InsightKey;
 use trailsight_engine::time::{MINUTES_PER_DAY, Minute, Timestamp};
 use trailsight_engine::{DetectorConfig, Event, EventCategory, InsightType};
 
@@ -30,7 +30,7 @@ use crate::progress::Progress;
 pub struct Target {
     /// The series; an account of `None` matches events of every account in the region, and an
     /// error-rate key without error code matches every error code.
-    pub key: InsightKey,
+    pub key: SeriesKey,
     /// Management or Data.
     pub category: EventCategory,
     /// Half-open windows `[from, to)` to count events and attribution values in.
@@ -177,7 +177,7 @@ pub const LATE_DELIVERY_MINUTES: i64 = MINUTES_PER_DAY;
 
 impl RecountResult {
     /// The activity of `key`'s account and region.
-    pub fn activity(&self, key: &InsightKey) -> Option<&Activity> {
+    pub fn activity(&self, key: &SeriesKey) -> Option<&Activity> {
         self.activity
             .iter()
             .find(|a| a.account == key.account && a.region == key.region)

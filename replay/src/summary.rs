@@ -305,6 +305,14 @@ impl Summary {
                 thousands(d.without_event_id)
             )?;
         }
+        if d.held_ahead > 0 || d.held_at_finish > 0 {
+            writeln!(
+                out,
+                "trailsight:   {} event minutes dated over the dedup horizon past their account-region's clock were held until corroborated; {} never were (mis-dated records?): counted, not decided",
+                thousands(d.held_ahead),
+                thousands(d.held_at_finish)
+            )?;
+        }
         let l = &d.limits;
         if l.values_lumped + l.values_cut + l.series_refused + l.event_ids_forgotten > 0 {
             writeln!(
@@ -349,20 +357,7 @@ impl Summary {
             }
         )?;
         for o in &i.open {
-            writeln!(
-                out,
-                "trailsight:   open: {} {} {} {} {} {}{}",
-                o.start,
-                o.account.as_deref().unwrap_or("-"),
-                o.region,
-                o.event_source,
-                o.event_name,
-                o.insight_type,
-                o.error_code
-                    .as_deref()
-                    .map(|c| format!(" {c}"))
-                    .unwrap_or_default()
-            )?;
+            writeln!(out, "trailsight:   open: {} {}", o.start, o.key)?;
         }
         if let Some(files) = self.output_files {
             writeln!(

@@ -536,3 +536,49 @@ fn explain_of_an_id_two_insights_share_explains_one_and_names_the_other() {
         "{text}"
     );
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Issue 15 #2: one record dated after the trail (2025, in a file among the 2023 ones) used to
+/// move the account-region's clock so that every later event was too late: 0 of 152 records.
+/// Now it is held, never corroborated, and the output is the sample trail's own.
+#[test]
+fn one_record_dated_after_the_trail_silences_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let trail = dir.path().join("trail");
+    copy_tree(&fixtures.join("sample-trail"), &trail);
+    let day = trail.join("AWSLogs/123837392027/CloudTrail/us-east-1/2023/07/03");
+    let mut outlier = record("2025-01-15T10:00:07Z", "CreateUser", 1);
+    outlier["recipientAccountId"] = json!("123837392027");
+    let document = json!({ "Records": [outlier] }).to_string();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(document.as_bytes()).unwrap();
+    fs::write(
+        day.join("123837392027_CloudTrail_us-east-1_20230703T0000Z_Outlier2025abcdef.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    let (output, summary) = detect(dir.path(), &[trail.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let golden = fs::read_to_string(fixtures.join("golden/sample-trail.jsonl")).unwrap();
+    assert_eq!(golden.lines().count(), 152);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), golden);
+    let d = &summary["detector"];
+    assert_eq!(
+        (&d["too_late"], &d["held_ahead"], &d["held_at_finish"]),
+        (&json!(0), &json!(1), &json!(1)),
+        "{d}"
+    );
+}

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The CloudTrail Insights type an anomaly should raise: the engine's own.
-pub use trailsight_engine::InsightType;
+/// The CloudTrail Insights type an anomaly should raise, and the series key: the engine's own.
+pub use trailsight_engine::{EventCategory, InsightType, SeriesKey};
 
 /// The kind of an injected anomaly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,24 +64,15 @@ impl AnomalyKind {
 
 /// One injected anomaly, as written to `labels.json` (and read back by `replay --labels`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(from = "LabelWire", into = "LabelWire")]
 pub struct Label {
     /// `<account>-<region>-<n>`, numbered by start time within the account-region.
     pub id: String,
     /// What was injected.
     pub kind: AnomalyKind,
-    /// Account id.
-    pub account: String,
-    /// Region.
-    pub region: String,
-    /// `eventSource` of the API.
-    pub event_source: String,
-    /// `eventName` of the API.
-    pub event_name: String,
-    /// The Insights type expected.
-    pub insight_type: InsightType,
-    /// The error code of an error storm, else `null`.
-    pub error_code: Option<String>,
+    /// The series the anomaly is in, with the insight type expected and, for an error storm,
+    /// its error code. The simulator writes management events only.
+    pub key: SeriesKey,
     /// First minute of the injected calls (`YYYY-MM-DDTHH:MM:00Z`).
     pub start: String,
     /// End of the injected calls, exclusive, on a minute boundary.
@@ -91,6 +82,71 @@ pub struct Label {
     pub calls: u64,
     /// A negative control: an insight on this API overlapping the window is a false alarm.
     pub negative_control: bool,
+}
+
+/// [`Label`] as `labels.json` spells it: the key's fields flat, in this order, and
+/// `eventCategory` only when it is not Management (files written before the field existed read
+/// as Management).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LabelWire {
+    id: String,
+    kind: AnomalyKind,
+    account: String,
+    region: String,
+    event_source: String,
+    event_name: String,
+    insight_type: InsightType,
+    error_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event_category: Option<EventCategory>,
+    start: String,
+    end: String,
+    calls: u64,
+    negative_control: bool,
+}
+
+impl From<LabelWire> for Label {
+    fn from(wire: LabelWire) -> Label {
+        Label {
+            id: wire.id,
+            kind: wire.kind,
+            key: SeriesKey {
+                account: Some(wire.account),
+                region: wire.region,
+                event_source: wire.event_source,
+                event_name: wire.event_name,
+                insight_type: wire.insight_type,
+                error_code: wire.error_code,
+                category: wire.event_category.unwrap_or(EventCategory::Management),
+            },
+            start: wire.start,
+            end: wire.end,
+            calls: wire.calls,
+            negative_control: wire.negative_control,
+        }
+    }
+}
+
+impl From<Label> for LabelWire {
+    fn from(label: Label) -> LabelWire {
+        let key = label.key;
+        LabelWire {
+            id: label.id,
+            kind: label.kind,
+            account: key.account.unwrap_or_default(),
+            region: key.region,
+            event_source: key.event_source,
+            event_name: key.event_name,
+            insight_type: key.insight_type,
+            error_code: key.error_code,
+            event_category: Some(key.category).filter(|c| *c != EventCategory::Management),
+            start: label.start,
+            end: label.end,
+            calls: label.calls,
+            negative_control: label.negative_control,
+        }
+    }
 }
 
 /// `labels.json`: how the trail was made and the anomalies injected into it.

@@ -14,7 +14,7 @@ use crate::catalogue::{
     READ_BURST_APIS, RELEASE_API, SCALE_IN_API, SCALE_OUT_API, SURGE_APIS, api_index,
 };
 use crate::ids::time_string;
-use crate::labels::{AnomalyKind, InsightType, Label};
+use crate::labels::{AnomalyKind, EventCategory, InsightType, Label, SeriesKey};
 use crate::profile::Profile;
 use crate::rng::{pick_weighted, poisson};
 
@@ -432,16 +432,19 @@ pub(crate) fn plan_anomalies(
                 label: Label {
                     id: String::new(),
                     kind,
-                    account: profile.account.clone(),
-                    region: profile.region.clone(),
-                    event_source: APIS[api].service.source.to_string(),
-                    event_name: APIS[api].name.to_string(),
-                    insight_type: if error_code.is_some() {
-                        InsightType::ApiErrorRateInsight
-                    } else {
-                        InsightType::ApiCallRateInsight
+                    key: SeriesKey {
+                        account: Some(profile.account.clone()),
+                        region: profile.region.clone(),
+                        event_source: APIS[api].service.source.to_string(),
+                        event_name: APIS[api].name.to_string(),
+                        insight_type: if error_code.is_some() {
+                            InsightType::ApiErrorRateInsight
+                        } else {
+                            InsightType::ApiCallRateInsight
+                        },
+                        error_code,
+                        category: EventCategory::Management,
                     },
-                    error_code,
                     start: time_string(window.start),
                     end: time_string(window.end),
                     calls: events.len() as u64,
@@ -456,7 +459,7 @@ pub(crate) fn plan_anomalies(
         a.label
             .start
             .cmp(&b.label.start)
-            .then(a.label.event_name.cmp(&b.label.event_name))
+            .then(a.label.key.event_name.cmp(&b.label.key.event_name))
     });
     for (n, anomaly) in anomalies.iter_mut().enumerate() {
         anomaly.label.id = format!("{}-{}-{:02}", profile.account, profile.region, n + 1);
@@ -663,7 +666,7 @@ mod tests {
                 .all(|ev| matches!(ev.error, ErrorChoice::Forced(_)));
             assert_eq!(
                 forced && !anomaly.events.is_empty(),
-                label.error_code.is_some(),
+                label.key.error_code.is_some(),
                 "{label:?}"
             );
             if label.kind == AnomalyKind::ReadOnlyBurst {

@@ -4,9 +4,10 @@
 
 use std::collections::BTreeMap;
 
+use trailsight_engine::SeriesKey;
 use trailsight_engine::insight::Detection;
 use trailsight_engine::reference::{
-    InsightInterval, InsightKey, ReportedAttribution, ReportedNumber, ReportedStatistics,
+    InsightInterval, ReportedAttribution, ReportedNumber, ReportedStatistics,
 };
 use trailsight_engine::time::Minute;
 
@@ -94,7 +95,7 @@ pub struct VerdictView {
 #[derive(Clone, Debug)]
 pub struct Card {
     /// The series.
-    pub key: InsightKey,
+    pub key: SeriesKey,
     /// trailsight's insight.
     pub ours: Option<Interval>,
     /// The reference (AWS) insight, in a replay.

@@ -10,7 +10,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use trailsight_engine::time::{Minute, Timestamp};
-use trailsight_engine::{InsightRecord, InsightState, InsightType};
+use trailsight_engine::{InsightRecord, InsightState, SeriesKey};
 use trailsight_sim::{AnomalyKind, Label, LabelsFile};
 
 /// Minutes an insight may start before its anomaly and still be its detection.
@@ -40,12 +40,7 @@ pub fn read(path: &Path) -> anyhow::Result<LabelsFile> {
 #[derive(Clone, Debug)]
 struct Detected {
     shared_event_id: String,
-    account: Option<String>,
-    region: String,
-    event_source: String,
-    event_name: String,
-    insight_type: InsightType,
-    error_code: Option<String>,
+    key: SeriesKey,
     start: Minute,
     end: Option<Minute>,
     /// Insight average below the baseline average (over the End's window, or the Start's).
@@ -58,12 +53,7 @@ fn detected(records: &[InsightRecord]) -> Vec<Detected> {
         let id = r.shared_event_id.to_string();
         let entry = by_id.entry(id.clone()).or_insert_with(|| Detected {
             shared_event_id: id,
-            account: r.recipient_account_id.clone(),
-            region: r.aws_region.clone(),
-            event_source: r.event_source.clone(),
-            event_name: r.event_name.clone(),
-            insight_type: r.insight_type,
-            error_code: r.error_code.clone(),
+            key: r.key().to_key(),
             start: r.event_time,
             end: None,
             below_baseline: false,
@@ -226,10 +216,12 @@ pub fn score(records: &[InsightRecord], labels: &LabelsFile) -> anyhow::Result<L
             d.start < to.plus(LATE_MINUTES) && end > from.plus(-EARLY_MINUTES)
         };
         let same_api = |d: &Detected| {
-            d.account.as_deref() == Some(label.account.as_str())
-                && d.region == label.region
-                && d.event_source == label.event_source
-                && d.event_name == label.event_name
+            let (d, l) = (&d.key, &label.key);
+            d.account == l.account
+                && d.region == l.region
+                && d.event_source == l.event_source
+                && d.event_name == l.event_name
+                && d.category == l.category
         };
         let candidates = detected
             .iter()
@@ -242,8 +234,10 @@ pub fn score(records: &[InsightRecord], labels: &LabelsFile) -> anyhow::Result<L
             fired.first().copied()
         } else {
             candidates
-                .filter(|(_, d)| d.insight_type == label.insight_type)
-                .filter(|(_, d)| label.error_code.is_none() || d.error_code == label.error_code)
+                .filter(|(_, d)| d.key.insight_type == label.key.insight_type)
+                .filter(|(_, d)| {
+                    label.key.error_code.is_none() || d.key.error_code == label.key.error_code
+                })
                 .filter(|(_, d)| label.kind != AnomalyKind::DropToZero || d.below_baseline)
                 .min_by_key(|(_, d)| (d.start.minutes_since(from).abs(), d.shared_event_id.clone()))
                 .map(|(i, _)| i)
@@ -298,18 +292,7 @@ pub fn score(records: &[InsightRecord], labels: &LabelsFile) -> anyhow::Result<L
         .filter(|(_, used)| !**used)
         .map(|(d, _)| FalsePositive {
             shared_event_id: d.shared_event_id.clone(),
-            key: format!(
-                "{} {} {} {} {}{}",
-                d.account.as_deref().unwrap_or("-"),
-                d.region,
-                d.event_source,
-                d.event_name,
-                d.insight_type,
-                d.error_code
-                    .as_deref()
-                    .map(|c| format!(" {c}"))
-                    .unwrap_or_default()
-            ),
+            key: d.key.to_string(),
             start: d.start.to_string(),
         })
         .collect();

@@ -1,16 +1,17 @@
 //! Matching trailsight's insights to reference ones, and what a matched pair's numbers say.
 //!
 //! Two insights can match when their keys agree (account, region, `eventSource`, `eventName`,
-//! insight type, error code; a reference without account or, for error rate, without error
-//! code matches any) and their intervals are at most `tolerance` minutes apart. Pairs are taken
+//! insight type, error code, event category; a reference without account or, for error rate,
+//! without error code matches any; one without `sourceEventCategory` is Management) and their intervals are at most `tolerance` minutes apart. Pairs are taken
 //! greedily, closest first, so each insight is in at most one pair; see `docs/replay.md`.
 
 use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use trailsight_engine::InsightType;
-use trailsight_engine::reference::{InsightInterval, InsightKey, ReferenceInsight};
+use trailsight_engine::SeriesKey;
+use trailsight_engine::reference::{InsightInterval, ReferenceInsight};
+use trailsight_engine::{EventCategory, InsightType};
 
 use super::validate::relative_error;
 
@@ -26,11 +27,12 @@ pub struct Pair {
 }
 
 /// Whether trailsight's insight on `ours` can be the reference insight on `reference`.
-pub fn keys_match(reference: &InsightKey, ours: &InsightKey) -> bool {
+pub fn keys_match(reference: &SeriesKey, ours: &SeriesKey) -> bool {
     reference.region == ours.region
         && reference.event_source == ours.event_source
         && reference.event_name == ours.event_name
         && reference.insight_type == ours.insight_type
+        && reference.category == ours.category
         && reference
             .account
             .as_ref()
@@ -55,11 +57,18 @@ pub fn match_intervals(
     tolerance: i64,
 ) -> Vec<Pair> {
     // Only insights on the same API can match: index trailsight's by it.
-    let mut by_api: BTreeMap<(&str, &str, &str, InsightType), Vec<usize>> = BTreeMap::new();
+    type Api<'k> = (&'k str, &'k str, &'k str, InsightType, EventCategory);
+    let mut by_api: BTreeMap<Api<'_>, Vec<usize>> = BTreeMap::new();
     for (o, oi) in ours.iter().enumerate() {
         let k = &oi.key;
         by_api
-            .entry((&k.region, &k.event_source, &k.event_name, k.insight_type))
+            .entry((
+                &k.region,
+                &k.event_source,
+                &k.event_name,
+                k.insight_type,
+                k.category,
+            ))
             .or_default()
             .push(o);
     }
@@ -71,6 +80,7 @@ pub fn match_intervals(
             k.event_source.as_str(),
             k.event_name.as_str(),
             k.insight_type,
+            k.category,
         );
         for &o in by_api.get(&api).into_iter().flatten() {
             let oi = &ours[o];
@@ -351,6 +361,33 @@ mod tests {
             .into_iter()
             .map(|p| (p.reference, p.ours, p.gap))
             .collect()
+    }
+
+    /// `interval` as an insight on the same API's data events.
+    fn data_events(mut interval: InsightInterval) -> InsightInterval {
+        interval.key.category = EventCategory::Data;
+        for record in interval.start.iter_mut().chain(interval.end.iter_mut()) {
+            record.source_event_category = Some(EventCategory::Data);
+        }
+        interval
+    }
+
+    #[test]
+    fn management_and_data_insights_on_one_api_never_match() {
+        let a = Some("1");
+        let management = insight("m", "PutObject", "10:00", Some("10:05"), a, None);
+        let data = data_events(insight("d", "PutObject", "10:00", Some("10:05"), a, None));
+        assert_eq!(data.start.as_ref().unwrap().key(), data.key);
+        assert!(!keys_match(&management.key, &data.key));
+        assert!(!keys_match(&data.key, &management.key));
+        // Each reference finds the trailsight insight of its own category, in either order.
+        let reference = [management.clone(), data.clone()];
+        assert_eq!(
+            pairs(&reference, &[data.clone(), management.clone()], 15),
+            vec![(0, 1, 0), (1, 0, 0)]
+        );
+        // And none at all when only the other category was detected.
+        assert_eq!(pairs(&[data], &[management], 15), vec![]);
     }
 
     #[test]

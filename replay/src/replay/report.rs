@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use serde::Serialize;
-use trailsight_engine::reference::{InsightInterval, InsightKey, PairingProblem, ReferenceInsight};
+use trailsight_engine::SeriesKey;
+use trailsight_engine::reference::{InsightInterval, PairingProblem, ReferenceInsight};
 use trailsight_engine::time::Minute;
 
 use super::matching::{Comparison, DelayStats};
@@ -225,7 +226,7 @@ pub struct Row {
     /// Matched, missed or extra.
     pub status: Status,
     /// The key (the reference's when there is one).
-    pub key: InsightKey,
+    pub key: SeriesKey,
     /// The reference insight.
     pub reference: Option<Side>,
     /// trailsight's insight.

@@ -14,6 +14,12 @@ use uuid::Uuid;
 use crate::event::EventCategory;
 use crate::time::Minute;
 
+mod build;
+mod key;
+
+pub(crate) use build::RecordParts;
+pub use key::{SeriesKey, SeriesKeyRef};
+
 /// The two kinds of Insights.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
@@ -276,67 +282,26 @@ impl InsightRecord {
         }
     }
 
+    /// The key of the series this record is about.
+    pub fn key(&self) -> SeriesKeyRef<'_> {
+        SeriesKeyRef {
+            account: self.recipient_account_id.as_deref(),
+            region: &self.aws_region,
+            event_source: &self.event_source,
+            event_name: &self.event_name,
+            insight_type: self.insight_type,
+            error_code: self.error_code.as_deref(),
+            category: self.source_event_category,
+        }
+    }
+
     /// The order records are written in: by `eventTime`, then account, region, event source,
-    /// event name, insight type, error code, and End before Start.
+    /// event name, insight type, error code, category, and End before Start.
     pub fn output_order(a: &InsightRecord, b: &InsightRecord) -> Ordering {
-        let key = |r: &InsightRecord| {
-            (
-                r.event_time,
-                r.recipient_account_id.clone(),
-                r.aws_region.clone(),
-                r.event_source.clone(),
-                r.event_name.clone(),
-                r.insight_type,
-                r.error_code.clone(),
-                r.state == InsightState::Start,
-            )
-        };
+        fn key(r: &InsightRecord) -> (Minute, SeriesKeyRef<'_>, bool) {
+            (r.event_time, r.key(), r.state == InsightState::Start)
+        }
         key(a).cmp(&key(b))
-    }
-}
-
-/// Identifies one insight, for its deterministic IDs.
-#[derive(Clone, Copy, Debug)]
-pub struct InsightIdentity<'a> {
-    /// Account, or `None`.
-    pub account: Option<&'a str>,
-    /// Region.
-    pub region: &'a str,
-    /// Management or Data.
-    pub category: EventCategory,
-    /// Event source.
-    pub event_source: &'a str,
-    /// Event name.
-    pub event_name: &'a str,
-    /// Insight type.
-    pub insight_type: InsightType,
-    /// Error code of an error-rate insight.
-    pub error_code: Option<&'a str>,
-    /// The Start minute.
-    pub start: Minute,
-}
-
-impl InsightIdentity<'_> {
-    /// `sharedEventID`: a UUID v5 of the insight's key and Start minute, so the same input gives
-    /// the same IDs on every run.
-    pub fn shared_event_id(&self) -> Uuid {
-        let name = format!(
-            "{}|{}|{}|{}|{}|{}|{}|{}",
-            self.account.unwrap_or(""),
-            self.region,
-            self.category.as_str(),
-            self.event_source,
-            self.event_name,
-            self.insight_type.as_str(),
-            self.error_code.unwrap_or(""),
-            self.start.0
-        );
-        Uuid::new_v5(&ID_NAMESPACE, name.as_bytes())
-    }
-
-    /// `eventID` of the Start or End record.
-    pub fn event_id(&self, state: InsightState) -> Uuid {
-        Uuid::new_v5(&self.shared_event_id(), state.as_str().as_bytes())
     }
 }
 
@@ -451,7 +416,7 @@ mod tests {
     }
 
     fn record() -> InsightRecord {
-        let identity = InsightIdentity {
+        let identity = SeriesKeyRef {
             account: Some("838185438692"),
             region: "us-east-1",
             category: EventCategory::Management,
@@ -459,10 +424,10 @@ mod tests {
             event_name: "CompleteLifecycleAction",
             insight_type: InsightType::ApiCallRateInsight,
             error_code: None,
-            start: crate::time::Timestamp::parse("2020-07-21T20:56:00Z")
-                .unwrap()
-                .minute(),
         };
+        let start = crate::time::Timestamp::parse("2020-07-21T20:56:00Z")
+            .unwrap()
+            .minute();
         let role = |n: u32| AttributedValue {
             value: format!("arn:aws:sts::012345678901:assumed-role/CodeDeployRole{n}"),
             average: Average {
@@ -471,11 +436,11 @@ mod tests {
             },
         };
         InsightRecord {
-            event_time: identity.start,
+            event_time: start,
             aws_region: identity.region.into(),
-            event_id: identity.event_id(InsightState::Start),
+            event_id: identity.event_id(start, InsightState::Start),
             recipient_account_id: identity.account.map(Into::into),
-            shared_event_id: identity.shared_event_id(),
+            shared_event_id: identity.shared_event_id(start),
             state: InsightState::Start,
             event_source: identity.event_source.into(),
             event_name: identity.event_name.into(),
@@ -531,17 +496,7 @@ mod tests {
         let b = record();
         assert_eq!(a.shared_event_id, b.shared_event_id);
         assert_eq!(a.to_json(), b.to_json());
-        let end_id = InsightIdentity {
-            account: Some("838185438692"),
-            region: "us-east-1",
-            category: EventCategory::Management,
-            event_source: "autoscaling.amazonaws.com",
-            event_name: "CompleteLifecycleAction",
-            insight_type: InsightType::ApiCallRateInsight,
-            error_code: None,
-            start: a.event_time,
-        }
-        .event_id(InsightState::End);
+        let end_id = a.key().event_id(a.event_time, InsightState::End);
         assert_ne!(end_id, a.event_id);
         assert_ne!(a.event_id, a.shared_event_id);
     }
