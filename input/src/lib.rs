@@ -21,6 +21,10 @@
 //!   capped by [`ReadLimits::max_document_bytes`]; nothing is read or inflated past the cap.
 //! - [`lines`]: standard input as lines, capped by [`ReadLimits::max_line_bytes`], and the
 //!   line decoder (JSON, base64, base64 of gzip).
+//! - [`select`]: which files a run reads (`--accounts`, `--regions`, the delivery times a time
+//!   range needs).
+//! - [`s3`]: `s3://` sources and outputs (feature `s3`): pruned listings, concurrent GETs with
+//!   bounded memory, retries, one-line errors.
 //! - [`order`]: the counting order (delivery time, then earliest event, then path).
 //! - [`pipeline`]: the ordered parallel parse of many files into a detector.
 //!
@@ -29,12 +33,12 @@
 //!
 //! # Extension points
 //!
-//! - **Object stores (S3).** A new [`Source`] variant (the enum is `non_exhaustive`) names an
-//!   object; listing by prefix gives [`InputFile`]s whose `delivered` comes from the object's key
-//!   through [`trail::delivery_time`], and [`order`] sorts them as it sorts files. Bytes fetched
-//!   elsewhere (concurrently, by an async client) enter through [`load_bytes`], the same
-//!   decompression and caps as files; the pipeline's per-file step ([`pipeline::parse_file`])
-//!   is where a fetched-bytes variant plugs in, keeping the counting order.
+//! - **Object stores.** S3 is [`Source::S3`]: listing by prefix ([`s3::list`]) gives
+//!   [`InputFile`]s whose `delivered` comes from the object's key through
+//!   [`trail::delivery_time`], and [`order`] sorts them as it sorts files (keys by `/`-separated
+//!   part, as paths by component). Bytes fetched ahead ([`s3::prefetch`], started by
+//!   [`pipeline::run`] in counting order) enter through [`load_bytes`], the same decompression
+//!   and caps as files. Another store would be one more variant and module beside [`s3`].
 //! - **Streaming large documents and a global memory budget.** Loading returns one whole
 //!   document per file today, bounded per file by [`ReadLimits`]. Chunked decompression and
 //!   parsing of multi-GB documents would add a reader-based path beside [`load()`] (the
@@ -50,9 +54,14 @@ pub mod lines;
 pub mod load;
 pub mod order;
 pub mod pipeline;
+pub mod s3;
+pub mod select;
 pub mod trail;
 
-pub use discover::{Discovery, DiscoveryError, DiscoveryFault, InputFile, Source, discover};
+pub use discover::{
+    Discovery, DiscoveryError, DiscoveryFault, InputFile, ObjectKey, Source, discover,
+    discover_selected,
+};
 pub use lines::{LineDecodeError, LineError, LineFault, LineReader, decode_line};
 pub use load::{
     DEFAULT_MAX_DOCUMENT_MIB, LoadError, Loaded, ReadLimits, load, load_bytes, load_reusing,
@@ -60,6 +69,7 @@ pub use load::{
 };
 pub use order::{counting_order, sort_for_counting};
 pub use pipeline::{FileOutcome, ParseOnlyCounts, PipelineError, parse_file, parse_only, run};
+pub use select::Selection;
 pub use trail::SkipReason;
 
 /// Threads to parse on when none are asked for: every core the process may use, or one when
