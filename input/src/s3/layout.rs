@@ -3,7 +3,8 @@
 //! [`Selection`] needs is listed: delimiter listings find accounts (through the organisation
 //! level), then regions, then years, months and days, and only the folders the selection admits
 //! are listed further. `CloudTrail-Digest/` and `CloudTrail-Aggregated/` are never listed. A day
-//! folder, and any prefix outside the layout, is listed whole (recursively, no delimiter).
+//! folder is listed whole (recursively, no delimiter); folders outside the layout are listed one
+//! level at a time, so that an `AWSLogs/` under a trail's own key prefix is still found.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -24,7 +25,8 @@ const FOLDER_SLACK_DAYS: i64 = 1;
 /// Where a prefix is in the layout: what its next part names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Level {
-    /// Outside the layout (listed whole), or the folder above `AWSLogs/`.
+    /// Outside the layout: listed one level at a time, to find an `AWSLogs/` below (trails
+    /// may deliver under a key prefix of their own).
     Free,
     /// Under `AWSLogs/`: accounts, or an organisation ID.
     Accounts,
@@ -40,6 +42,8 @@ enum Level {
     Days(i64, i64),
     /// A day folder: its objects.
     Day,
+    /// Below a day folder: listed whole.
+    Whole,
 }
 
 impl Level {
@@ -96,13 +100,14 @@ impl Level {
                 }
                 None => Some(Level::Free),
             },
-            Level::Accounts | Level::Day => Some(Level::Free),
+            Level::Accounts => Some(Level::Free),
+            Level::Day | Level::Whole => Some(Level::Whole),
         }
     }
 
     /// Whether this folder is listed one level at a time (to prune what is under it), or whole.
     fn delimited(self) -> bool {
-        !matches!(self, Level::Free | Level::Day)
+        !matches!(self, Level::Day | Level::Whole)
     }
 }
 
