@@ -12,24 +12,26 @@ use trailsight_engine::parse::DocumentFormat;
 use trailsight_engine::time::Timestamp;
 use trailsight_engine::{Detector, DetectorConfig, EventCategory, InsightRecord, InsightType};
 use trailsight_input::pipeline::{self, FileOutcome};
-use trailsight_input::{DEFAULT_MAX_DOCUMENT_MIB, ReadLimits, default_threads, discover};
+use trailsight_input::{DEFAULT_MAX_DOCUMENT_MIB, ReadLimits, default_threads};
 
 use crate::html::{self, Overview};
-use crate::output::{write_json_lines, write_s3_layout};
+use crate::output::{write_json_lines, write_s3_bucket, write_s3_layout};
 use crate::progress::Progress;
 use crate::replay::scan::ScanSettings;
+use crate::sources::SourceArgs;
 use crate::summary::{Stopwatch, Summary};
 
 /// Arguments of `trailsight detect`.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     /// CloudTrail files or directories (walked recursively; `AWSLogs/` trees, organization
-    /// trails included), or `-` for standard input. Plain or gzip: log files, JSON lines,
+    /// trails included), s3://BUCKET/PREFIX, or `-` for standard input. Plain or gzip: log files, JSON lines,
     /// lookup-events output, EventBridge and CloudWatch Logs envelopes.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write Insights in CloudTrail's S3 layout under DIR instead of JSON lines on stdout.
+    /// Write Insights in CloudTrail's S3 layout under DIR, or under s3://BUCKET/PREFIX/,
+    /// instead of JSON lines on stdout.
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -113,6 +115,9 @@ pub struct DetectorArgs {
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_DOCUMENT_MIB,
           value_parser = clap::value_parser!(u64).range(1..=1 << 24))]
     pub max_document_mib: u64,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
 }
 
 /// `--event-categories` values.
@@ -165,8 +170,10 @@ impl DetectorArgs {
         ReadLimits::from_document_mib(self.max_document_mib)
     }
 
-    /// The detector configuration: defaults, then `--config`, then flags.
+    /// The detector configuration: defaults, then `--config`, then flags. Also sets up how
+    /// s3:// sources are reached, for every command that reads a trail.
     pub fn config(&self) -> anyhow::Result<DetectorConfig> {
+        self.sources.configure_s3();
         let mut config = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -237,8 +244,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let config = args.detector.config()?;
     let clock = Stopwatch::start();
+    let discovery = args.detector.sources.discover(&args.paths, &config)?;
     let mut detector = Detector::new(config)?;
-    let discovery = discover(&args.paths);
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for error in &discovery.errors {
@@ -293,6 +300,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     drop(progress);
     io_result?;
     let open = detector.finish(&mut records);
+    args.detector.sources.keep_in_range(&mut records);
     records.sort_by(InsightRecord::output_order);
     summary.finish(&detector, &records, open, clock.seconds());
     if let Some(path) = &args.html {
@@ -313,6 +321,11 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
 
     match &args.out {
+        Some(out) if out.to_str().is_some_and(|o| o.starts_with("s3://")) => {
+            let url = out.to_str().unwrap_or_default();
+            let keys = write_s3_bucket(&records, url)?;
+            summary.output_files = Some(keys.len() as u64);
+        }
         Some(dir) => {
             let files = write_s3_layout(&records, dir)?;
             summary.output_files = Some(files.len() as u64);

@@ -7,6 +7,7 @@ mod output;
 mod progress;
 mod replay;
 mod simulate;
+mod sources;
 mod summary;
 mod watch;
 

@@ -19,6 +19,7 @@ test's controls (never forwarded):
   get fault M instead of moto's answer: `503` (SlowDown), `500` (InternalError), `403`
   (AccessDenied), `301` (PermanentRedirect from eu-west-3), `drop` (connection closed before any
   response), `cut` (headers and half the body, then closed). N = -1: always.
+- `GET /__harness/object/NAME/KEY`: the object's bytes (not logged).
 - `GET /__harness/log?bucket=NAME`: the requests so far for NAME, as JSON lines
   {"method", "path", "query", "outcome"} where outcome is the HTTP status moto sent (and the
   proxy passed on whole) or the fault.
@@ -124,6 +125,13 @@ def make_handler(state):
                             return self.reply(500, reply, "application/xml")
                         count += 1
                 return self.reply(200, json.dumps({"uploaded": count}).encode())
+            if parts[0] == "object":
+                # Signed-looking (moto checks no signatures but refuses anonymous GETs).
+                auth = ("AWS4-HMAC-SHA256 Credential=testing/20240101/us-east-1/s3/aws4_request, "
+                        "SignedHeaders=host, Signature=0")
+                status, data = moto_request(state, "GET", "/" + urllib.parse.quote("/".join(parts[1:])),
+                                            headers={"Authorization": auth})
+                return self.reply(status, data, "application/octet-stream")
             if parts[0] == "faults":
                 with state.lock:
                     for path, fault in json.loads(body or b"{}").items():

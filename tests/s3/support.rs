@@ -103,6 +103,11 @@ impl Harness {
     }
 
     fn call(&self, method: &str, path_and_query: &str, body: &[u8]) -> (u16, String) {
+        let (status, bytes) = self.call_bytes(method, path_and_query, body);
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn call_bytes(&self, method: &str, path_and_query: &str, body: &[u8]) -> (u16, Vec<u8>) {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
             stream,
@@ -111,14 +116,22 @@ impl Harness {
         )
         .unwrap();
         stream.write_all(body).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response[9..12].parse().unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let status = String::from_utf8_lossy(&response[9..12]).parse().unwrap();
         let body = response
-            .split_once("\r\n\r\n")
-            .map_or("", |(_, b)| b)
-            .to_owned();
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(Vec::new(), |at| response[at + 4..].to_vec());
         (status, body)
+    }
+
+    /// An object's bytes, fetched past the client (and not logged as the client's).
+    pub fn get_object(&self, bucket: &str, key: &str) -> Vec<u8> {
+        let (status, body) =
+            self.call_bytes("GET", &format!("/__harness/object/{bucket}/{key}"), b"");
+        assert_eq!(status, 200, "s3://{bucket}/{key}");
+        body
     }
 
     /// Creates a bucket.

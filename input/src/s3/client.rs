@@ -115,10 +115,15 @@ fn build(options: S3Options) -> Result<Store, S3Error> {
             S3Fault::NoCredentials("no credentials provider".to_owned()),
         )
     })?;
-    if let Err(error) = runtime.block_on(provider.provide_credentials()) {
+    if runtime.block_on(provider.provide_credentials()).is_err() {
+        // The SDK's text lists every provider it tried, over several lines; the hint is what
+        // a user acts on.
         return Err(S3Error::new(
             "s3://",
-            S3Fault::NoCredentials(first_line(&error_chain(&error))),
+            S3Fault::NoCredentials(
+                "pass --profile, set AWS_PROFILE, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                    .to_owned(),
+            ),
         ));
     }
     let region = sdk_config
