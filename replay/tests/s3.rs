@@ -192,7 +192,7 @@ fn bucket_credential_and_region_problems_are_one_clear_line() {
     );
 
     harness().create_bucket("denied-bucket");
-    harness().faults(&[("/denied-bucket", "403", -1)]);
+    harness().faults(&[("/denied-bucket*", "403", -1)]);
     let denied = trailsight(&["detect", "-q", "s3://denied-bucket/"]);
     one_line_error(
         &denied,
@@ -200,7 +200,7 @@ fn bucket_credential_and_region_problems_are_one_clear_line() {
     );
 
     harness().create_bucket("elsewhere-bucket");
-    harness().faults(&[("/elsewhere-bucket", "301", -1)]);
+    harness().faults(&[("/elsewhere-bucket*", "301", -1)]);
     let moved = trailsight(&["detect", "-q", "s3://elsewhere-bucket/"]);
     one_line_error(
         &moved,
