@@ -204,7 +204,7 @@ fn bucket_credential_and_region_problems_are_one_clear_line() {
     let moved = trailsight(&["detect", "-q", "s3://elsewhere-bucket/"]);
     one_line_error(
         &moved,
-        "bucket is in region eu-west-3, not us-east-1: pass --region eu-west-3 or set AWS_REGION",
+        "bucket is in region eu-west-3, not us-east-1: set AWS_REGION=eu-west-3 or the profile's region",
     );
 
     let anonymous = trailsight_with(

@@ -55,7 +55,7 @@ pub enum S3Fault {
     },
     /// The bucket is in another region than the client's.
     #[error(
-        "bucket is in region {bucket_region}, not {client_region}: pass --region {bucket_region} or set AWS_REGION"
+        "bucket is in region {bucket_region}, not {client_region}: set AWS_REGION={bucket_region} or the profile's region"
     )]
     WrongRegion {
         /// Where the bucket is, as S3 says (or `another region` when it does not).
