@@ -30,10 +30,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
+use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 use trailsight_input::{
-    LineError, LineFault, LineReader, ReadLimits, Source, decode_line, discover, load_reusing,
-    recycle,
+    LineError, LineFault, LineReader, ReadLimits, Selection, Source, decode_line,
+    discover_selected, load_reusing, recycle,
 };
 
 use crate::detect::DetectorArgs;
@@ -42,7 +43,8 @@ use crate::output::{write_json_lines, write_s3_layout};
 /// Arguments of `trailsight watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// `-` for standard input, or a directory that keeps receiving CloudTrail files.
+    /// `-` for standard input, or a directory or s3://BUCKET/PREFIX/ that keeps receiving
+    /// CloudTrail files.
     #[arg(value_name = "SOURCE", default_value = "-")]
     pub source: PathBuf,
 
@@ -159,7 +161,8 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
     let directory = args.source.as_os_str() != "-";
     let limits = args.detector.read_limits();
     if directory {
-        if !args.source.is_dir() {
+        let bucket = args.source.to_str().is_some_and(|s| s.starts_with("s3://"));
+        if !bucket && !args.source.is_dir() {
             bail!(
                 "{}: not a directory (give a directory to watch, or - for standard input)",
                 args.source.display()
@@ -312,7 +315,11 @@ fn read_lines(options: &IngestOptions, limits: &ReadLimits, sender: &SyncSender<
     let _ = sender.send(Unit::End);
 }
 
-/// Polls `dir` for files not seen yet; each is parsed and sent once, in delivery order. A file
+/// Minutes behind the newest delivery time seen that each look at the source lists again: far
+/// more than CloudTrail's delivery delay, so no file delivered out of order is missed.
+const RELIST_WINDOW_MINUTES: i64 = 24 * 60;
+
+/// Polls `dir` (a directory or an `s3://` prefix) for files not seen yet; each is parsed and sent once, in delivery order. A file
 /// over the caps of `limits` is reported and sent empty.
 fn watch_directory(
     dir: &Path,
@@ -322,22 +329,41 @@ fn watch_directory(
     sender: &SyncSender<Unit>,
     stop: &AtomicBool,
 ) {
+    // CloudTrail does not deliver in key order (a name holds the delivery minute and a random
+    // suffix), so each look at a bucket lists again the days of a trailing window behind the
+    // newest delivery seen (only those day folders), and the keys seen decide what is new. A
+    // local directory is listed whole: that is cheap, and files copied in late are still read.
+    let bucket = dir.to_str().is_some_and(|d| d.starts_with("s3://"));
+    let mut newest: Option<Minute> = None;
     while !stop.load(Ordering::Relaxed) {
-        let discovery = discover(&[dir.to_path_buf()]);
+        let selection = Selection {
+            delivered_from: newest
+                .filter(|_| bucket)
+                .map(|m| m.plus(-RELIST_WINDOW_MINUTES)),
+            ..Selection::default()
+        };
+        let discovery = discover_selected(&[dir.to_path_buf()], &selection);
         for error in discovery.errors {
             eprintln!("trailsight: error: {error}");
         }
         for file in discovery.files {
-            let Source::Path(path) = &file.source else {
-                continue;
+            let name = match &file.source {
+                Source::Path(path) => path.display().to_string(),
+                source @ Source::S3 { .. } => source.to_string(),
+                _ => continue,
             };
-            let name = path.display().to_string();
             // A file still being written (by a tool that does not rename into place) is read
-            // on a later look.
-            let settled = fs::metadata(path)
-                .and_then(|m| m.modified())
-                .map(|t| t.elapsed().unwrap_or_default() >= Duration::from_millis(500))
-                .unwrap_or(true);
+            // on a later look; an S3 object is whole once listed.
+            let settled = match &file.source {
+                Source::Path(path) => fs::metadata(path)
+                    .and_then(|m| m.modified())
+                    .map(|t| t.elapsed().unwrap_or_default() >= Duration::from_millis(500))
+                    .unwrap_or(true),
+                _ => true,
+            };
+            if settled {
+                newest = newest.max(file.delivered);
+            }
             if seen.contains(&name) || !settled {
                 continue;
             }

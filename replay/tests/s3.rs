@@ -350,3 +350,80 @@ fn a_ranged_run_reads_only_its_history_and_reports_the_full_runs_starts() {
         "{days_listed:?}"
     );
 }
+
+/// Copies `files` (under `root`) to `dir`, keeping their paths relative to `root`.
+fn stage(files: &[PathBuf], root: &Path, dir: &Path) {
+    for file in files {
+        let to = dir.join(file.strip_prefix(root).unwrap());
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(file, &to).unwrap();
+    }
+}
+
+fn sorted_lines(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> = text(bytes).lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn watch_follows_a_bucket_across_a_restart_with_files_arriving_out_of_key_order() {
+    let bucket = "live-trail";
+    harness().create_bucket(bucket);
+    let root = fixtures().join("sample-trail");
+    let mut files: Vec<PathBuf> = walk(&root.join("AWSLogs/123837392027/CloudTrail"));
+    // In delivery order (the time in the name), as CloudTrail writes them.
+    files.sort_by_key(|p| {
+        p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .split('_')
+            .nth(3)
+            .unwrap()
+            .to_owned()
+    });
+    let split = files.len() * 3 / 5;
+    // The last few files before the split arrive after the split's files: out of key order.
+    let held: Vec<PathBuf> = files[split - 4..split].to_vec();
+    let first: Vec<PathBuf> = files[..split - 4].to_vec();
+    let second: Vec<PathBuf> = files[split..].iter().chain(&held).cloned().collect();
+    let work = tempfile::tempdir().unwrap();
+    let checkpoint = work.path().join("watch.ckpt");
+    let watch = |extra: &[&str]| {
+        let mut args = vec![
+            "watch",
+            "-q",
+            "s3://live-trail/",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+            "--poll-seconds",
+            "0.2",
+            "--until-idle",
+            "3",
+        ];
+        args.extend_from_slice(extra);
+        let run = trailsight(&args);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        run.stdout
+    };
+    stage(&first, &root, &work.path().join("first"));
+    harness().upload(bucket, &work.path().join("first"), "");
+    let mut records = watch(&[]);
+    stage(&second, &root, &work.path().join("second"));
+    harness().upload(bucket, &work.path().join("second"), "");
+    records.extend(watch(&["--finish-at-end"]));
+    let detect = trailsight(&["detect", "-q", root.to_str().unwrap()]);
+    assert!(detect.status.success(), "{}", text(&detect.stderr));
+    assert!(!detect.stdout.is_empty());
+    assert_eq!(sorted_lines(&records), sorted_lines(&detect.stdout));
+    // Each object was fetched once over both runs.
+    let gets: Vec<String> = harness()
+        .requests(bucket)
+        .into_iter()
+        .filter(|r| r.method == "GET" && !r.query.contains("list-type"))
+        .map(|r| r.path)
+        .collect();
+    let unique: BTreeSet<&String> = gets.iter().collect();
+    assert_eq!(gets.len(), files.len());
+    assert_eq!(unique.len(), files.len());
+}

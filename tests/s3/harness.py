@@ -193,6 +193,14 @@ def make_handler(state):
     return Handler
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A client that goes away mid-request (a test's process exiting) is not an error here."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     moto = sys.argv[1]
     moto_port = free_port()
@@ -208,7 +216,7 @@ def main():
                 time.sleep(0.1)
         else:
             sys.exit("moto_server did not start")
-        proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), make_handler(state))
+        proxy = QuietServer(("127.0.0.1", 0), make_handler(state))
         proxy.daemon_threads = True
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         print(proxy.server_address[1], flush=True)
