@@ -5,7 +5,8 @@
 
 Starts MOTO_SERVER on 127.0.0.1 on a free port, and the proxy on another free port, prints
 `PROXY_PORT` on one line of stdout, and runs until its standard input closes (the test process
-holding the pipe exited), then stops moto. Python standard library only.
+holding the pipe exited), then stops moto. A second line, `moto PORT`, gives moto's own port
+(for benchmarks without the proxy). Python standard library only.
 
 The client (trailsight) talks to the proxy as to S3. The proxy forwards every request to moto and
 logs it, because moto keeps no request log a test can trust. Paths under `/__harness/` are the
@@ -220,6 +221,7 @@ def main():
         proxy.daemon_threads = True
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
         print(proxy.server_address[1], flush=True)
+        print("moto", moto_port, flush=True)
         sys.stdin.read()
     finally:
         server.terminate()
