@@ -18,7 +18,7 @@ use crate::html::{self, Overview};
 use crate::output::{write_json_lines, write_s3_bucket, write_s3_layout};
 use crate::progress::Progress;
 use crate::replay::scan::ScanSettings;
-use crate::sources::SourceArgs;
+use crate::sources::{S3Args, SelectionArgs};
 use crate::summary::{Stopwatch, Summary};
 
 /// Arguments of `trailsight detect`.
@@ -37,6 +37,9 @@ pub struct DetectArgs {
 
     #[command(flatten)]
     pub detector: DetectorArgs,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
     /// Parse threads [default: all cores].
     #[arg(short = 'j', long, value_name = "N")]
@@ -117,7 +120,7 @@ pub struct DetectorArgs {
     pub max_document_mib: u64,
 
     #[command(flatten)]
-    pub sources: SourceArgs,
+    pub s3: S3Args,
 }
 
 /// `--event-categories` values.
@@ -173,7 +176,7 @@ impl DetectorArgs {
     /// The detector configuration: defaults, then `--config`, then flags. Also sets up how
     /// s3:// sources are reached, for every command that reads a trail.
     pub fn config(&self) -> anyhow::Result<DetectorConfig> {
-        self.sources.configure_s3();
+        self.s3.configure();
         let mut config = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -244,7 +247,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let config = args.detector.config()?;
     let clock = Stopwatch::start();
-    let discovery = args.detector.sources.discover(&args.paths, &config)?;
+    let discovery = args.selection.discover(&args.paths, &config)?;
     let mut detector = Detector::new(config)?;
     let stderr = io::stderr();
     let mut err = stderr.lock();
@@ -300,7 +303,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     drop(progress);
     io_result?;
     let open = detector.finish(&mut records);
-    args.detector.sources.keep_in_range(&mut records);
+    args.selection.keep_in_range(&mut records);
     records.sort_by(InsightRecord::output_order);
     summary.finish(&detector, &records, open, clock.seconds());
     if let Some(path) = &args.html {

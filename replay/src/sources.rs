@@ -1,5 +1,6 @@
-//! Where a command reads from: S3 settings (`--profile`, `--endpoint-url`, `--s3-concurrency`)
-//! and what to read (`--accounts`, `--regions`, `--since`, `--until`), for local paths and
+//! Where a command reads from: S3 settings (`--profile`, `--endpoint-url`, `--s3-concurrency`;
+//! [`S3Args`], every command that reads a trail) and what `detect` reads and reports
+//! (`--accounts`, `--regions`, `--since`, `--until`; [`SelectionArgs`]), for local paths and
 //! `s3://` alike.
 //!
 //! A time range selects which insights are reported, by the time of their Start record. The
@@ -28,9 +29,9 @@ use trailsight_input::{Discovery, DiscoveryFault, Selection, discover_selected};
 /// this far past the lateness window.
 pub const DELIVERY_MARGIN_MINUTES: i64 = 60;
 
-/// Reading settings shared by the commands that read trails.
-#[derive(Debug, Args, Default)]
-pub struct SourceArgs {
+/// What `detect` reads and reports: accounts, regions, a time range.
+#[derive(Debug, Args)]
+pub struct SelectionArgs {
     /// Only these accounts (12-digit IDs, comma-separated): other accounts' folders are not
     /// listed in S3, and their files are not read from disk.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
@@ -49,7 +50,11 @@ pub struct SourceArgs {
     /// stops a little after T (the longest window, the lateness and the delivery margin).
     #[arg(long, value_name = "T", value_parser = parse_time)]
     pub until: Option<Minute>,
+}
 
+/// How s3:// sources and outputs are reached, for every command that reads a trail.
+#[derive(Debug, Args)]
+pub struct S3Args {
     /// AWS profile of the shared config files for s3:// sources (SSO and assume-role profiles
     /// included) [default: AWS_PROFILE, else the default chain].
     #[arg(long, value_name = "NAME")]
@@ -90,9 +95,9 @@ pub fn history_start(since: Minute) -> Minute {
         .plus(-MAX_SCALE_MINUTES)
 }
 
-impl SourceArgs {
+impl S3Args {
     /// Sets up the S3 client (created only when an s3:// source is read).
-    pub fn configure_s3(&self) {
+    pub fn configure(&self) {
         s3::configure(S3Options {
             profile: self.profile.clone(),
             endpoint_url: self.endpoint_url.clone(),
@@ -100,7 +105,9 @@ impl SourceArgs {
             ..S3Options::default()
         });
     }
+}
 
+impl SelectionArgs {
     /// The files to read for `config`: accounts, regions, and the delivery times the range
     /// needs.
     pub fn selection(&self, config: &DetectorConfig) -> anyhow::Result<Selection> {
@@ -139,7 +146,6 @@ impl SourceArgs {
         paths: &[PathBuf],
         config: &DetectorConfig,
     ) -> anyhow::Result<Discovery> {
-        self.configure_s3();
         let discovery = discover_selected(paths, &self.selection(config)?);
         if let Some(error) = discovery.errors.iter().find(|error| {
             matches!(&error.fault, DiscoveryFault::S3(fault) if *fault != S3Fault::NotFound)
