@@ -138,7 +138,6 @@ fn out_s3_writes_the_keys_and_bytes_out_dir_writes() {
     // Read back from the bucket as references, the written Insights match the trail's.
     let replay = trailsight(&[
         "replay",
-        "-q",
         trail.to_str().unwrap(),
         "--reference",
         "s3://insights-out/replayed/",
@@ -149,6 +148,9 @@ fn out_s3_writes_the_keys_and_bytes_out_dir_writes() {
         text(&replay.stdout),
         text(&replay.stderr)
     );
+    let report = format!("{}{}", text(&replay.stdout), text(&replay.stderr));
+    assert!(report.contains(" matched, 0 missed, 0 extra"), "{report}");
+    assert!(report.contains(" 0 differs, 0 unverifiable"), "{report}");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
