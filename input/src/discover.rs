@@ -283,6 +283,27 @@ mod tests {
     }
 
     #[test]
+    fn object_keys_sort_as_the_paths_of_a_local_copy() {
+        let keys = ["a-b/x.json", "a/x.json", "a/b/y.json", "a.b/x.json", "b"];
+        let mut by_key: Vec<ObjectKey> = keys.iter().map(|k| ObjectKey((*k).to_owned())).collect();
+        let mut by_path: Vec<PathBuf> = keys.iter().map(PathBuf::from).collect();
+        by_key.sort();
+        by_path.sort();
+        let by_key: Vec<&str> = by_key.iter().map(|k| k.0.as_str()).collect();
+        let by_path: Vec<&str> = by_path.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(by_key, by_path);
+        let object = Source::S3 {
+            bucket: "trail".into(),
+            key: ObjectKey("AWSLogs/1/CloudTrail/r/2024/01/01/f.json.gz".into()),
+        };
+        assert_eq!(object.file_name(), Some("f.json.gz"));
+        assert_eq!(
+            object.to_string(),
+            "s3://trail/AWSLogs/1/CloudTrail/r/2024/01/01/f.json.gz"
+        );
+    }
+
+    #[test]
     fn missing_paths_are_typed_errors_naming_the_path() {
         let discovery = discover(&[PathBuf::from("/definitely/not/here.json")]);
         assert!(discovery.files.is_empty());
