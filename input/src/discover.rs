@@ -2,8 +2,11 @@
 //! copy of `AWSLogs/`, organization trails included), and standard input.
 //!
 //! Discovery lists files in a fixed order, whatever order the paths were given in (sorted and
-//! deduplicated); the `order` module then gives the counting order.
+//! deduplicated); the `order` module then gives the counting order. An `s3://BUCKET/PREFIX`
+//! argument is listed in the bucket (with the `s3` feature; see [`crate::s3`]) under the same
+//! skip rules, and a [`Selection`] (accounts, regions, delivery times) prunes both.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -11,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use trailsight_engine::time::Minute;
 
+use crate::select::Selection;
 use crate::trail::{SkipReason, delivery_time, skip_reason};
 
 /// Where an input comes from.
@@ -21,6 +25,13 @@ pub enum Source {
     Path(PathBuf),
     /// Standard input (`-`).
     Stdin,
+    /// An object in an S3 bucket (read with the `s3` feature).
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The object's key.
+        key: ObjectKey,
+    },
 }
 
 impl Source {
@@ -29,6 +40,7 @@ impl Source {
         match self {
             Source::Path(path) => path.file_name()?.to_str(),
             Source::Stdin => None,
+            Source::S3 { key, .. } => key.0.rsplit('/').next().filter(|name| !name.is_empty()),
         }
     }
 }
@@ -38,7 +50,25 @@ impl fmt::Display for Source {
         match self {
             Source::Path(path) => write!(f, "{}", path.display()),
             Source::Stdin => f.write_str("<stdin>"),
+            Source::S3 { bucket, key } => write!(f, "s3://{bucket}/{}", key.0),
         }
+    }
+}
+
+/// An S3 object key, ordered by its `/`-separated parts as paths are ordered by component, so
+/// that objects are counted in the order a local copy of them would be.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ObjectKey(pub String);
+
+impl Ord for ObjectKey {
+    fn cmp(&self, other: &ObjectKey) -> Ordering {
+        self.0.split('/').cmp(other.0.split('/'))
+    }
+}
+
+impl PartialOrd for ObjectKey {
+    fn partial_cmp(&self, other: &ObjectKey) -> Option<Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -86,6 +116,9 @@ pub enum DiscoveryFault {
     /// Reading a directory or an entry failed.
     #[error("{0}")]
     Io(io::Error),
+    /// Listing a bucket failed (or this build cannot read `s3://`).
+    #[error("{0}")]
+    S3(crate::s3::S3Fault),
 }
 
 impl DiscoveryError {
@@ -94,7 +127,7 @@ impl DiscoveryError {
     pub fn kind(&self) -> io::ErrorKind {
         match &self.fault {
             DiscoveryFault::NotFound => io::ErrorKind::NotFound,
-            DiscoveryFault::LinkLoop { .. } => io::ErrorKind::Other,
+            DiscoveryFault::LinkLoop { .. } | DiscoveryFault::S3(_) => io::ErrorKind::Other,
             DiscoveryFault::Io(error) => error.kind(),
         }
     }
@@ -114,12 +147,21 @@ pub struct Discovery {
 /// Finds the inputs under `paths` (`-` is standard input). A path named explicitly is always
 /// read, whatever its name; the skip rules apply to files found by walking directories.
 pub fn discover(paths: &[PathBuf]) -> Discovery {
+    discover_selected(paths, &Selection::default())
+}
+
+/// [`discover`], keeping only the files `selection` admits; the others are counted as
+/// [`SkipReason::NotSelected`] (an S3 listing does not even list most of them: it prunes whole
+/// accounts, regions and days).
+pub fn discover_selected(paths: &[PathBuf], selection: &Selection) -> Discovery {
     let mut discovery = Discovery::default();
     for path in paths {
-        if path.as_os_str() == "-" {
+        if let Some(url) = path.to_str().filter(|p| p.starts_with("s3://")) {
+            discover_s3(path, url, selection, &mut discovery);
+        } else if path.as_os_str() == "-" {
             discovery.files.push(InputFile::new(Source::Stdin));
         } else if path.is_dir() {
-            walk(path, &mut discovery);
+            walk(path, selection, &mut discovery);
         } else if path.exists() {
             discovery
                 .files
@@ -136,7 +178,30 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     discovery
 }
 
-fn walk(root: &Path, discovery: &mut Discovery) {
+/// Lists an `s3://` argument (see [`crate::s3::list`]).
+fn discover_s3(path: &Path, url: &str, selection: &Selection, discovery: &mut Discovery) {
+    match crate::s3::list(url, selection) {
+        Ok(listing) => {
+            for (reason, count) in listing.skipped {
+                *discovery.skipped.entry(reason).or_insert(0) += count;
+            }
+            discovery
+                .files
+                .extend(listing.objects.into_iter().map(|object| {
+                    InputFile::new(Source::S3 {
+                        bucket: object.bucket,
+                        key: ObjectKey(object.key),
+                    })
+                }));
+        }
+        Err(error) => discovery.errors.push(DiscoveryError {
+            path: path.to_path_buf(),
+            fault: DiscoveryFault::S3(error.fault),
+        }),
+    }
+}
+
+fn walk(root: &Path, selection: &Selection, discovery: &mut Discovery) {
     // Symbolic links are followed (synced trees may link accounts in); walkdir detects loops.
     for entry in walkdir::WalkDir::new(root)
         .follow_links(true)
@@ -174,7 +239,13 @@ fn walk(root: &Path, discovery: &mut Discovery) {
             continue;
         }
         let relative = entry.path().strip_prefix(root).unwrap_or(entry.path());
-        match skip_reason(relative) {
+        let selected = || {
+            entry
+                .file_name()
+                .to_str()
+                .is_none_or(|name| selection.admits_name(name))
+        };
+        match skip_reason(relative).or_else(|| (!selected()).then_some(SkipReason::NotSelected)) {
             Some(reason) => *discovery.skipped.entry(reason).or_insert(0) += 1,
             None => discovery
                 .files
@@ -217,6 +288,27 @@ mod tests {
         // Named twice, directly and through its directory: read once.
         paths.push(dir.path().to_path_buf());
         assert_eq!(order(&paths), expected);
+    }
+
+    #[test]
+    fn object_keys_sort_as_the_paths_of_a_local_copy() {
+        let keys = ["a-b/x.json", "a/x.json", "a/b/y.json", "a.b/x.json", "b"];
+        let mut by_key: Vec<ObjectKey> = keys.iter().map(|k| ObjectKey((*k).to_owned())).collect();
+        let mut by_path: Vec<PathBuf> = keys.iter().map(PathBuf::from).collect();
+        by_key.sort();
+        by_path.sort();
+        let by_key: Vec<&str> = by_key.iter().map(|k| k.0.as_str()).collect();
+        let by_path: Vec<&str> = by_path.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(by_key, by_path);
+        let object = Source::S3 {
+            bucket: "trail".into(),
+            key: ObjectKey("AWSLogs/1/CloudTrail/r/2024/01/01/f.json.gz".into()),
+        };
+        assert_eq!(object.file_name(), Some("f.json.gz"));
+        assert_eq!(
+            object.to_string(),
+            "s3://trail/AWSLogs/1/CloudTrail/r/2024/01/01/f.json.gz"
+        );
     }
 
     #[test]

@@ -22,6 +22,10 @@
 //!   capped by [`ReadLimits::max_document_bytes`]; nothing is read or inflated past the cap.
 //! - [`lines`]: standard input as lines, capped by [`ReadLimits::max_line_bytes`], and the
 //!   line decoder (JSON, base64, base64 of gzip).
+//! - [`select`]: which files a run reads (`--accounts`, `--regions`, the delivery times a time
+//!   range needs).
+//! - [`s3`]: `s3://` sources and outputs (feature `s3`): pruned listings, concurrent GETs with
+//!   bounded memory, retries, one-line errors.
 //! - [`order`]: the counting order (delivery time, then earliest event, then path).
 //! - [`outcome`]: what one file (or piece of a document) gave.
 //! - [`outcome`]: what one file (or piece of a document) gave.
@@ -33,17 +37,15 @@
 //!
 //! # Extension points
 //!
-//! - **Object stores (S3).** A new [`Source`] variant (the enum is `non_exhaustive`) names an
-//!   object; listing by prefix gives [`InputFile`]s whose `delivered` comes from the object's key
-//!   through [`trail::delivery_time`], and [`order`] sorts them as it sorts files. Bytes fetched
-//!   elsewhere (concurrently, by an async client) enter through [`load_bytes`], the same
-//!   decompression and caps as files; the pipeline's per-file step ([`pipeline::parse_file`])
-//!   is where a fetched-bytes variant plugs in, keeping the counting order.
-//! - **A global memory budget.** Documents over [`ReadLimits::stream_above_bytes`] are read in
-//!   pieces ([`stream`]); the ones read whole are bounded per file by that size, and a fixed
-//!   [`pipeline::FILES_PER_THREAD_IN_FLIGHT`] window of them is in flight per thread. A budget
-//!   across threads would replace that window with a count of bytes in flight, taken before a
-//!   file is loaded and given back when its batch is counted, inside [`pipeline`].
+//! - **Object stores.** S3 is [`Source::S3`]: listing by prefix ([`s3::list`]) gives
+//!   [`InputFile`]s whose `delivered` comes from the object's key through
+//!   [`trail::delivery_time`], and [`order`] sorts them as it sorts files (keys by `/`-separated
+//!   part, as paths by component). Bytes fetched ahead ([`s3::prefetch`], started by
+//!   [`pipeline::run`] in counting order) enter through [`load_bytes`], the same decompression
+//!   and caps as files. Another store would be one more variant and module beside [`s3`].
+//! - **Memory in flight.** Documents over [`ReadLimits::stream_above_bytes`] are read in
+//!   pieces ([`stream`]); each parse thread reads whole only documents up to its share of
+//!   [`ReadLimits::in_flight_bytes`], a larger one as a single piece in its turn.
 
 #![deny(missing_docs)]
 
@@ -53,10 +55,15 @@ pub mod load;
 pub mod order;
 pub mod outcome;
 pub mod pipeline;
+pub mod s3;
+pub mod select;
 pub mod stream;
 pub mod trail;
 
-pub use discover::{Discovery, DiscoveryError, DiscoveryFault, InputFile, Source, discover};
+pub use discover::{
+    Discovery, DiscoveryError, DiscoveryFault, InputFile, ObjectKey, Source, discover,
+    discover_selected,
+};
 pub use lines::{LineDecodeError, LineError, LineFault, LineReader, decode_line};
 pub use load::{
     DEFAULT_MAX_DOCUMENT_MIB, LoadError, Loaded, ReadLimits, load, load_bytes, load_reusing,
@@ -67,5 +74,6 @@ pub use outcome::{FileOutcome, Piece};
 pub use pipeline::{
     ParseOnlyCounts, PipelineError, default_threads, parse_file, parse_only, parse_threads, run,
 };
+pub use select::Selection;
 pub use stream::{ItemsRead, RecordAtError, read_items, records_at, stream_file};
 pub use trail::SkipReason;

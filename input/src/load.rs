@@ -195,6 +195,16 @@ pub fn load(source: &Source, limits: &ReadLimits, spare: Vec<u8>) -> Loaded {
             Err(error) => Loaded::failed(error),
         },
         Source::Stdin => load_reader(io::stdin().lock(), None, limits, spare),
+        Source::S3 { bucket, key } => {
+            match crate::s3::get(bucket, &key.0, limits.max_document_bytes) {
+                Ok(crate::s3::Fetched::Whole(raw)) => load_bytes(raw, limits, spare),
+                // A compressed object over the cap would be larger still once inflated.
+                Ok(crate::s3::Fetched::TooLarge { size_bytes }) => {
+                    Loaded::too_large(size_bytes, limits)
+                }
+                Err(error) => Loaded::failed(io::Error::other(error.fault)),
+            }
+        }
     }
 }
 

@@ -91,6 +91,7 @@ pub fn run(
     let threads = parse_threads(threads);
     let pool = parse_pool(threads)?;
     let options = detector.ingest_options().clone();
+    prefetch_objects(files, limits);
     let steps = order(files, &pool, &options, limits);
     let chunk = threads * FILES_PER_THREAD_IN_FLIGHT;
     let (sender, receiver) = mpsc::sync_channel::<Vec<FileOutcome>>(1);
@@ -156,6 +157,28 @@ pub fn run(
         }
     });
     Ok(())
+}
+
+/// Starts fetching the S3 objects among `files` in the order [`run`] reads them: those without a
+/// delivery time first (parsed up front to place them), then the others in counting order.
+/// Without S3 objects, nothing happens; a client that cannot start fails each object's load.
+fn prefetch_objects(files: &[InputFile], limits: &ReadLimits) {
+    let (stamped, unstamped): (Vec<&InputFile>, Vec<&InputFile>) =
+        files.iter().partition(|f| f.delivered.is_some());
+    let mut stamped = stamped;
+    sort_for_counting(&mut stamped, |f| (f.delivered, &f.source));
+    let objects: Vec<(String, String)> = unstamped
+        .into_iter()
+        .chain(stamped)
+        .filter_map(|f| match &f.source {
+            Source::S3 { bucket, key } => Some((bucket.clone(), key.0.clone())),
+            _ => None,
+        })
+        .collect();
+    if !objects.is_empty() {
+        // An error here (no client) is reported by each object's own load.
+        let _ = crate::s3::prefetch(objects, limits.max_document_bytes);
+    }
 }
 
 /// The counting order of `files`; see [`run`].

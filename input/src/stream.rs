@@ -58,13 +58,28 @@ impl<R: Read> Read for Counting<R> {
 }
 
 impl Opened {
-    fn open(source: &Source) -> io::Result<Opened> {
+    /// Opens `source`; an S3 object is fetched whole first (up to `max_object_bytes`), then
+    /// read in pieces like a file.
+    fn open(source: &Source, max_object_bytes: u64) -> io::Result<Opened> {
         let mut reader: Box<dyn Read + Send> = match source {
             Source::Path(path) => Box::new(io::BufReader::with_capacity(
                 256 << 10,
                 fs::File::open(path)?,
             )),
             Source::Stdin => Box::new(io::BufReader::with_capacity(256 << 10, io::stdin())),
+            Source::S3 { bucket, key } => match crate::s3::get(bucket, &key.0, max_object_bytes) {
+                Ok(crate::s3::Fetched::Whole(raw)) => Box::new(io::Cursor::new(raw)),
+                Ok(crate::s3::Fetched::TooLarge { size_bytes }) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::FileTooLarge,
+                        format!(
+                            "object of {size_bytes} bytes larger than --max-document-mib {}",
+                            max_object_bytes.div_ceil(1 << 20)
+                        ),
+                    ));
+                }
+                Err(error) => return Err(io::Error::other(error.fault)),
+            },
         };
         let mut magic = Vec::with_capacity(2);
         reader.by_ref().take(2).read_to_end(&mut magic)?;
@@ -164,7 +179,7 @@ pub fn stream_file(
     on_piece: &mut dyn FnMut(FileOutcome) -> bool,
 ) {
     let mut pieces = Pieces::new(file);
-    let opened = match Opened::open(&file.source) {
+    let opened = match Opened::open(&file.source, limits.max_document_bytes) {
         Ok(opened) => opened,
         Err(error) => {
             let nothing = EventBatch::parse(&[], options);
@@ -342,7 +357,7 @@ fn read_items_in_pieces(
         format: DocumentFormat::Unknown,
         error: None,
     };
-    let mut opened = match Opened::open(source) {
+    let mut opened = match Opened::open(source, limits.max_document_bytes) {
         Ok(opened) => opened,
         Err(error) => {
             read.error = Some(LoadError::Read(error));
@@ -409,7 +424,7 @@ pub fn records_at(
     order.sort_by_key(|&i| offsets[i]);
     let mut found: Vec<Option<Result<serde_json::Value, RecordAtError>>> =
         (0..offsets.len()).map(|_| None).collect();
-    let mut opened = match Opened::open(source) {
+    let mut opened = match Opened::open(source, limits.max_document_bytes) {
         Ok(opened) => opened,
         Err(error) => {
             let message = error.to_string();

@@ -32,6 +32,9 @@ pub enum SkipReason {
     /// Larger than the decompressed document size cap (`--max-document-mib` on the command
     /// line): a gzip bomb, or not a trail file.
     TooLarge,
+    /// Outside the accounts, regions or time range asked for (`--accounts`, `--regions`,
+    /// `--since`, `--until`).
+    NotSelected,
 }
 
 impl SkipReason {
@@ -44,6 +47,7 @@ impl SkipReason {
             SkipReason::Hidden => "hidden",
             SkipReason::NotARegularFile => "not a regular file",
             SkipReason::TooLarge => "too large",
+            SkipReason::NotSelected => "not selected",
         }
     }
 }
@@ -118,6 +122,23 @@ pub fn account_region(name: &str) -> Option<(&str, &str)> {
     let mut parts = name.split('_');
     let (account, kind, region) = (parts.next()?, parts.next()?, parts.next()?);
     (kind == "CloudTrail" && !account.is_empty() && !region.is_empty()).then_some((account, region))
+}
+
+/// The account and region in the name of a CloudTrail log or Insights file
+/// (`<account>_CloudTrail[-Insight]_<region>_...`): what `--accounts` and `--regions` select by.
+///
+/// ```
+/// use trailsight_input::trail::trail_account_region;
+/// let name = "123456789015_CloudTrail-Insight_ca-central-1_20200923T0516Z_KL5e9VCV2SS7IqzB.json.gz";
+/// assert_eq!(trail_account_region(name), Some(("123456789015", "ca-central-1")));
+/// ```
+pub fn trail_account_region(name: &str) -> Option<(&str, &str)> {
+    let mut parts = name.split('_');
+    let (account, kind, region) = (parts.next()?, parts.next()?, parts.next()?);
+    (matches!(kind, "CloudTrail" | "CloudTrail-Insight")
+        && !account.is_empty()
+        && !region.is_empty())
+    .then_some((account, region))
 }
 
 #[cfg(test)]

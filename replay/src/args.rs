@@ -15,6 +15,8 @@ use trailsight_engine::time::Timestamp;
 use trailsight_engine::{DetectorConfig, EventCategory, InsightType};
 use trailsight_input::{DEFAULT_MAX_DOCUMENT_MIB, ReadLimits, default_threads};
 
+use crate::sources::S3Args;
+
 /// Threads and verbosity of a command that reads a trail (`detect`, `replay`, `explain`).
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -114,6 +116,9 @@ pub struct DetectorArgs {
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_DOCUMENT_MIB,
           value_parser = clap::value_parser!(u64).range(1..=1 << 24))]
     pub max_document_mib: u64,
+
+    #[command(flatten)]
+    pub s3: S3Args,
 }
 
 /// `--event-categories` values.
@@ -168,6 +173,8 @@ impl DetectorArgs {
 
     /// The detector configuration: defaults, then `--config`, then flags.
     pub fn config(&self) -> anyhow::Result<DetectorConfig> {
+        // How s3:// sources are reached, for every command that reads a trail.
+        self.s3.configure();
         let mut config = match &self.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)

@@ -12,29 +12,32 @@ use trailsight_input::pipeline;
 use crate::args::{BadInputArgs, DetectorArgs, RunArgs};
 use crate::charts::{detect_page, detect_targets, detections};
 use crate::html;
-use crate::output::{write_json_lines, write_s3_layout};
+use crate::output::{write_json_lines, write_s3_bucket, write_s3_layout};
 use crate::progress::Progress;
 use crate::recount::{RecountSettings, recount, recount_options};
-use crate::run::{
-    RunSettings, TrailRun, discover_trail, our_intervals, refuse_standard_input, run_detector,
-};
+use crate::run::{RunSettings, TrailRun, our_intervals, refuse_standard_input, run_detector};
+use crate::sources::SelectionArgs;
 use crate::summary::Stopwatch;
 
 /// Arguments of `trailsight detect`.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     /// CloudTrail files or directories (walked recursively; `AWSLogs/` trees, organization
-    /// trails included), or `-` for standard input. Plain or gzip: log files, JSON lines,
+    /// trails included), s3://BUCKET/PREFIX, or `-` for standard input. Plain or gzip: log files, JSON lines,
     /// lookup-events output, EventBridge and CloudWatch Logs envelopes.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write Insights in CloudTrail's S3 layout under DIR instead of JSON lines on stdout.
+    /// Write Insights in CloudTrail's S3 layout under DIR, or under s3://BUCKET/PREFIX/,
+    /// instead of JSON lines on stdout.
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
     #[command(flatten)]
     pub detector: DetectorArgs,
+
+    #[command(flatten)]
+    pub selection: SelectionArgs,
 
     #[command(flatten)]
     pub run: RunArgs,
@@ -68,10 +71,13 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let quiet = args.run.quiet;
     let config = args.detector.config()?;
     let clock = Stopwatch::start();
+    let discovery = args.selection.discover(&args.paths, &config)?;
     let mut detector = Detector::new(config)?;
     let stderr = io::stderr();
     let mut err = stderr.lock();
-    let discovery = discover_trail(&args.paths, &mut err)?;
+    for error in &discovery.errors {
+        writeln!(err, "trailsight: error: {error}")?;
+    }
     if discovery.files.is_empty() && discovery.errors.is_empty() && !quiet {
         writeln!(
             err,
@@ -110,11 +116,19 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let TrailRun {
         mut summary,
-        records,
+        mut records,
         ..
     } = trail;
+    if args.selection.keep_in_range(&mut records) {
+        summary.count_records(&records);
+    }
 
     match &args.out {
+        Some(out) if out.to_str().is_some_and(|o| o.starts_with("s3://")) => {
+            let url = out.to_str().unwrap_or_default();
+            let keys = write_s3_bucket(&records, url)?;
+            summary.output_files = Some(keys.len() as u64);
+        }
         Some(dir) => {
             let files = write_s3_layout(&records, dir)?;
             summary.output_files = Some(files.len() as u64);

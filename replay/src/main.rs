@@ -12,6 +12,7 @@ mod recount;
 mod replay;
 mod run;
 mod simulate;
+mod sources;
 mod summary;
 mod watch;
 

@@ -1,4 +1,5 @@
-//! Writing Insights records: JSON lines, or CloudTrail's S3 layout for Insights.
+//! Writing Insights records: JSON lines, or CloudTrail's S3 layout for Insights, under a
+//! directory or an `s3://` prefix.
 //!
 //! The S3 layout groups records by account, region and five-minute bucket of `eventTime`, as
 //! CloudTrail delivers Insights files:
@@ -19,6 +20,7 @@ use flate2::write::GzEncoder;
 use trailsight_engine::InsightRecord;
 use trailsight_engine::event::{is_account_id, is_region_name};
 use trailsight_engine::time::Minute;
+use trailsight_input::s3;
 
 /// Writes `records` as JSON lines.
 pub fn write_json_lines(records: &[InsightRecord], out: &mut impl Write) -> io::Result<()> {
@@ -37,11 +39,48 @@ pub const UNKNOWN_ACCOUNT: &str = "unknown-account";
 
 /// Writes `records` in CloudTrail's S3 layout under `root`; returns the files written.
 pub fn write_s3_layout(records: &[InsightRecord], root: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let objects = insight_objects(records)?;
+    let mut written = Vec::with_capacity(objects.len());
+    for (key, gzipped) in objects {
+        let path = key
+            .split('/')
+            .fold(root.to_path_buf(), |path, part| path.join(part));
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        fs::write(&path, gzipped).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Writes `records` in CloudTrail's S3 layout under `s3://BUCKET/PREFIX/` (`url`): the same
+/// keys and bytes as [`write_s3_layout`] under a directory. Each object is one PUT, so an object
+/// is written whole or not at all; returns the keys written.
+pub fn write_s3_bucket(records: &[InsightRecord], url: &str) -> anyhow::Result<Vec<String>> {
+    let url = s3::S3Url::parse(url)?;
+    let mut prefix = url.prefix;
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        prefix.push('/');
+    }
+    let objects = insight_objects(records)?;
+    let mut written = Vec::with_capacity(objects.len());
+    for (key, gzipped) in objects {
+        let key = format!("{prefix}{key}");
+        s3::put(&url.bucket, &key, gzipped)?;
+        written.push(key);
+    }
+    Ok(written)
+}
+
+/// The Insights files of `records`: each file's key relative to the output root, and its
+/// gzipped `{"Records":[...]}`.
+fn insight_objects(records: &[InsightRecord]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files: BTreeMap<(String, String, Minute), Vec<&InsightRecord>> = BTreeMap::new();
     for record in records {
         // The parser refuses records whose account or region is not what AWS writes; checked
-        // again here because these values become folders: no value from the data may lead a
-        // path out of `root`.
+        // again here because these values become folders and key parts: no value from the data
+        // may lead a path out of the root, nor a key out of its prefix.
         let account = match &record.recipient_account_id {
             Some(account) if is_account_id(account) => account.clone(),
             None => UNKNOWN_ACCOUNT.to_owned(),
@@ -62,7 +101,7 @@ pub fn write_s3_layout(records: &[InsightRecord], root: &Path) -> anyhow::Result
             .or_default()
             .push(record);
     }
-    let mut written = Vec::with_capacity(files.len());
+    let mut objects = Vec::with_capacity(files.len());
     for ((account, region, delivered), records) in files {
         let mut body = String::from("{\"Records\":[");
         for (i, record) in records.iter().enumerate() {
@@ -82,26 +121,15 @@ pub fn write_s3_layout(records: &[InsightRecord], root: &Path) -> anyhow::Result
             &stamp[11..13],
             &stamp[14..16]
         );
-        let dir = root
-            .join("AWSLogs")
-            .join(&account)
-            .join("CloudTrail-Insight")
-            .join(&region)
-            .join(format!("{y:04}"))
-            .join(format!("{m:02}"))
-            .join(format!("{d:02}"));
-        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let name = format!(
-            "{account}_CloudTrail-Insight_{region}_{stamp}_{}.json.gz",
+        let key = format!(
+            "AWSLogs/{account}/CloudTrail-Insight/{region}/{y:04}/{m:02}/{d:02}/{account}_CloudTrail-Insight_{region}_{stamp}_{}.json.gz",
             unique_id(body.as_bytes())
         );
-        let path = dir.join(name);
         let mut gz = GzEncoder::new(Vec::new(), Compression::default());
         gz.write_all(body.as_bytes())?;
-        fs::write(&path, gz.finish()?).with_context(|| format!("writing {}", path.display()))?;
-        written.push(path);
+        objects.push((key, gz.finish()?));
     }
-    Ok(written)
+    Ok(objects)
 }
 
 /// 16 alphanumeric characters from a 96-bit FNV-1a hash of `content`.

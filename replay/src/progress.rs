@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use trailsight_engine::parse::DocumentFormat;
 
 use trailsight_input::FileOutcome;
+use trailsight_input::s3::S3Counters;
 
 use crate::format::thousands;
 
@@ -128,8 +129,37 @@ impl Progress {
             thousands(self.records),
             seconds,
             thousands((self.records as f64 / seconds.max(1e-3)) as u64)
+        ) + &s3_part(
+            trailsight_input::s3::counters(),
+            self.files,
+            self.total_files,
+            seconds,
         )
     }
+}
+
+/// What the bar adds when the run reads S3: bytes listed and fetched, the fetch rate and the
+/// time left at the rate files are done.
+fn s3_part(s3: S3Counters, files: u64, total_files: u64, seconds: f64) -> String {
+    if s3.objects_listed == 0 {
+        return String::new();
+    }
+    let left = if files > 0 && total_files > files {
+        format!(
+            ", {:.0} s left",
+            (total_files - files) as f64 * seconds / files as f64
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "; S3 {}/{} objects, {:.1}/{:.1} MB, {:.1} MB/s{left}",
+        thousands(s3.objects_fetched),
+        thousands(s3.objects_listed),
+        s3.bytes_fetched as f64 / 1e6,
+        s3.bytes_listed as f64 / 1e6,
+        s3.bytes_fetched as f64 / 1e6 / seconds.max(1e-3),
+    )
 }
 
 impl Drop for Progress {
@@ -141,6 +171,21 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn s3_runs_add_objects_bytes_rate_and_time_left() {
+        assert_eq!(s3_part(S3Counters::default(), 1, 2, 1.0), "");
+        let s3 = S3Counters {
+            objects_listed: 2_000,
+            bytes_listed: 40_000_000,
+            objects_fetched: 500,
+            bytes_fetched: 10_000_000,
+        };
+        assert_eq!(
+            s3_part(s3, 400, 2_000, 4.0),
+            "; S3 500/2,000 objects, 10.0/40.0 MB, 2.5 MB/s, 16 s left"
+        );
+    }
 
     #[test]
     fn the_line_says_files_records_time_and_rate() {

@@ -105,6 +105,16 @@ pub struct InsightCounts {
 }
 
 impl Summary {
+    /// Counts the Start and End records of `records` again, after some were left out (a time
+    /// range); open insights stay as the detector left them.
+    pub fn count_records(&mut self, records: &[InsightRecord]) {
+        self.insights.starts = records
+            .iter()
+            .filter(|r| r.state == InsightState::Start)
+            .count() as u64;
+        self.insights.ends = records.len() as u64 - self.insights.starts;
+    }
+
     /// A summary of what discovery found.
     pub fn new(discovery: &Discovery) -> Summary {
         Summary {

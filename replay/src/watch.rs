@@ -39,10 +39,11 @@ use anyhow::{Context, bail};
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use trailsight_engine::parse::RecordErrorKind;
+use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, IngestOptions, InsightRecord};
 use trailsight_input::{
-    FileOutcome, InputFile, LineError, LineFault, LineReader, LoadError, ReadLimits, Source,
-    decode_line, discover, parse_file, stream_file,
+    FileOutcome, InputFile, LineError, LineFault, LineReader, LoadError, ReadLimits, Selection,
+    Source, decode_line, discover_selected, parse_file, stream_file,
 };
 
 use crate::args::DetectorArgs;
@@ -53,7 +54,8 @@ use crate::summary::late_warning;
 /// Arguments of `trailsight watch`.
 #[derive(Debug, Args)]
 pub struct WatchArgs {
-    /// `-` for standard input, or a directory that keeps receiving CloudTrail files.
+    /// `-` for standard input, or a directory or s3://BUCKET/PREFIX/ that keeps receiving
+    /// CloudTrail files.
     #[arg(value_name = "SOURCE", default_value = "-")]
     pub source: PathBuf,
 
@@ -178,7 +180,8 @@ pub fn run(args: &WatchArgs) -> anyhow::Result<std::process::ExitCode> {
     let directory = args.source.as_os_str() != "-";
     let limits = args.detector.read_limits();
     if directory {
-        if !args.source.is_dir() {
+        let bucket = args.source.to_str().is_some_and(|s| s.starts_with("s3://"));
+        if !bucket && !args.source.is_dir() {
             bail!(
                 "{}: not a directory (give a directory to watch, or - for standard input)",
                 args.source.display()
@@ -334,6 +337,10 @@ fn read_lines(options: &IngestOptions, limits: &ReadLimits, sender: &SyncSender<
     let _ = sender.send(Unit::End);
 }
 
+/// Minutes behind the newest delivery time seen that each look at a bucket lists again: far
+/// more than CloudTrail's delivery delay, so no file delivered out of order is missed.
+const RELIST_WINDOW_MINUTES: i64 = 24 * 60;
+
 /// A file's size and modification time: when they change, the file has changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Signature {
@@ -342,6 +349,12 @@ struct Signature {
 }
 
 impl Signature {
+    /// An S3 object's: old, and the same at every look (an object is whole once listed).
+    const OBJECT: Signature = Signature {
+        bytes: 0,
+        modified: Some(UNIX_EPOCH),
+    };
+
     fn of(path: &Path) -> Option<Signature> {
         let metadata = fs::metadata(path).ok()?;
         Some(Signature {
@@ -377,7 +390,8 @@ fn cut_short(outcome: &FileOutcome) -> bool {
     gzip_cut || record_cut
 }
 
-/// Polls `dir` for files not read yet, or changed since they were read, and sends each, parsed,
+/// Polls `dir` (a directory or an `s3://` prefix) for files not read yet, or changed since they
+/// were read, and sends each, parsed,
 /// in delivery order (see the module's documentation for when a file is read). A file named in
 /// the checkpoint (`read`) counts as read as it is when first seen.
 fn watch_directory(
@@ -388,23 +402,37 @@ fn watch_directory(
     sender: &SyncSender<Unit>,
     stop: &AtomicBool,
 ) {
+    // CloudTrail does not deliver in key order (a name holds the delivery minute and a random
+    // suffix), so each look at a bucket lists again the days of a trailing window behind the
+    // newest delivery seen (only those day folders), and the keys seen decide what is new. A
+    // local directory is listed whole: that is cheap, and files copied in late are still read.
+    let bucket = dir.to_str().is_some_and(|d| d.starts_with("s3://"));
+    let mut newest: Option<Minute> = None;
     let mut read: BTreeMap<String, Option<Signature>> =
         read.into_iter().map(|name| (name, None)).collect();
     // The signature of each file not read as it is, and since when it has had it.
     let mut looked: BTreeMap<String, (Signature, Instant)> = BTreeMap::new();
     while !stop.load(Ordering::Relaxed) {
-        let discovery = discover(&[dir.to_path_buf()]);
+        let selection = Selection {
+            delivered_from: newest
+                .filter(|_| bucket)
+                .map(|m| m.plus(-RELIST_WINDOW_MINUTES)),
+            ..Selection::default()
+        };
+        let discovery = discover_selected(&[dir.to_path_buf()], &selection);
         for error in discovery.errors {
             eprintln!("trailsight: error: {error}");
         }
         for file in &discovery.files {
-            let Source::Path(path) = &file.source else {
-                continue;
+            let (name, signature) = match &file.source {
+                Source::Path(path) => match Signature::of(path) {
+                    Some(signature) => (path.display().to_string(), signature),
+                    None => continue,
+                },
+                source @ Source::S3 { .. } => (source.to_string(), Signature::OBJECT),
+                _ => continue,
             };
-            let name = path.display().to_string();
-            let Some(signature) = Signature::of(path) else {
-                continue;
-            };
+            newest = newest.max(file.delivered);
             let again = match read.get_mut(&name) {
                 Some(known @ None) => {
                     *known = Some(signature);

@@ -1,0 +1,140 @@
+//! Fetching objects: one now ([`get`]) or many ahead of the parser ([`prefetch`]), with at most
+//! the configured number of GETs in flight or fetched and not yet taken, so memory stays at
+//! that number times the document cap whatever the trail's size.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::client::{GetOnce, Store, count_fetched};
+use super::{Fetched, S3Error, S3Fault};
+
+/// The wait before the second attempt at a body that was cut off; doubled each attempt.
+const FIRST_BODY_RETRY_WAIT: Duration = Duration::from_millis(100);
+
+/// Longest wait between two attempts at a body.
+const MAX_BODY_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+type ObjectId = (String, String);
+
+/// Objects planned for fetching ahead and those fetched, waiting to be taken.
+pub(super) struct Prefetch {
+    state: Mutex<State>,
+    arrived: Condvar,
+    permits: Arc<Semaphore>,
+}
+
+#[derive(Default)]
+struct State {
+    planned: HashSet<ObjectId>,
+    /// A fetched object keeps its permit until it is taken: a slot of the memory budget.
+    ready: HashMap<ObjectId, (Result<Fetched, S3Error>, OwnedSemaphorePermit)>,
+}
+
+impl Prefetch {
+    pub(super) fn new(concurrency: usize) -> Prefetch {
+        Prefetch {
+            state: Mutex::new(State::default()),
+            arrived: Condvar::new(),
+            permits: Arc::new(Semaphore::new(concurrency)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+/// See [`super::get`].
+pub(super) fn get(
+    store: &Arc<Store>,
+    bucket: &str,
+    key: &str,
+    cap_bytes: u64,
+) -> Result<Fetched, S3Error> {
+    let id = (bucket.to_owned(), key.to_owned());
+    let mut state = store.prefetch.lock();
+    if state.planned.contains(&id) {
+        loop {
+            if let Some((result, _permit)) = state.ready.remove(&id) {
+                state.planned.remove(&id);
+                return result;
+            }
+            state = store
+                .prefetch
+                .arrived
+                .wait(state)
+                .unwrap_or_else(|poison| poison.into_inner());
+        }
+    }
+    drop(state);
+    store
+        .runtime
+        .block_on(fetch_whole(store, bucket, key, cap_bytes))
+}
+
+/// See [`super::prefetch`].
+pub(super) fn prefetch(store: &Arc<Store>, objects: Vec<ObjectId>, cap_bytes: u64) {
+    let objects: Vec<ObjectId> = {
+        let mut state = store.prefetch.lock();
+        objects
+            .into_iter()
+            .filter(|id| state.planned.insert(id.clone()))
+            .collect()
+    };
+    let producer = Arc::clone(store);
+    store.runtime.spawn(async move {
+        for (bucket, key) in objects {
+            let Ok(permit) = Arc::clone(&producer.prefetch.permits).acquire_owned().await else {
+                return;
+            };
+            let store = Arc::clone(&producer);
+            tokio::spawn(async move {
+                let result = fetch_whole(&store, &bucket, &key, cap_bytes).await;
+                store
+                    .prefetch
+                    .lock()
+                    .ready
+                    .insert((bucket, key), (result, permit));
+                store.prefetch.arrived.notify_all();
+            });
+        }
+    });
+}
+
+/// One object, whole: the SDK retries failed requests; a body cut off mid-way is fetched
+/// again here, so the object is read once, whole, or reported.
+async fn fetch_whole(
+    store: &Store,
+    bucket: &str,
+    key: &str,
+    cap_bytes: u64,
+) -> Result<Fetched, S3Error> {
+    let attempts = store.options.max_attempts.max(1);
+    let mut wait = FIRST_BODY_RETRY_WAIT;
+    let mut attempt = 1;
+    loop {
+        match store.get_once(bucket, key, cap_bytes).await? {
+            GetOnce::Whole(bytes) => {
+                count_fetched(bytes.len() as u64);
+                return Ok(Fetched::Whole(bytes));
+            }
+            GetOnce::TooLarge(size_bytes) => return Ok(Fetched::TooLarge { size_bytes }),
+            GetOnce::CutOff(text) if attempt >= attempts => {
+                return Err(S3Error::new(
+                    &format!("s3://{bucket}/{key}"),
+                    S3Fault::Network(format!("body cut off on {attempt} attempts: {text}")),
+                ));
+            }
+            GetOnce::CutOff(_) => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_BODY_RETRY_WAIT);
+                attempt += 1;
+            }
+        }
+    }
+}
