@@ -164,6 +164,26 @@ impl Loaded {
         }
     }
 
+    /// What decompressing `stored_bytes` of gzip gave, as a loaded document.
+    fn from_gunzipped(gunzipped: Gunzipped, stored_bytes: u64, limits: &ReadLimits) -> Loaded {
+        match gunzipped {
+            Gunzipped::Whole(bytes) => Loaded {
+                bytes,
+                stored_bytes,
+                error: None,
+            },
+            Gunzipped::Partial(bytes, error) => Loaded {
+                error: Some(LoadError::Gzip {
+                    error,
+                    decompressed_bytes: bytes.len() as u64,
+                }),
+                bytes,
+                stored_bytes,
+            },
+            Gunzipped::TooLarge => Loaded::too_large(stored_bytes, limits),
+        }
+    }
+
     fn too_large(stored_bytes: u64, limits: &ReadLimits) -> Loaded {
         Loaded {
             stored_bytes,
@@ -222,23 +242,8 @@ pub fn load_bytes(raw: Vec<u8>, limits: &ReadLimits, spare: Vec<u8>) -> Loaded {
             error: None,
         };
     }
-    let cap = limits.max_document_bytes;
-    match gunzip(&raw, cap, spare) {
-        Gunzipped::Whole(bytes) => Loaded {
-            bytes,
-            stored_bytes,
-            error: None,
-        },
-        Gunzipped::Partial(bytes, error) => Loaded {
-            error: Some(LoadError::Gzip {
-                error,
-                decompressed_bytes: bytes.len() as u64,
-            }),
-            bytes,
-            stored_bytes,
-        },
-        Gunzipped::TooLarge => Loaded::too_large(stored_bytes, limits),
-    }
+    let gunzipped = gunzip(&raw, limits.max_document_bytes, spare);
+    Loaded::from_gunzipped(gunzipped, stored_bytes, limits)
 }
 
 /// [`load`] from a reader of `size` bytes if known: whole into memory when it fits the cap,
@@ -282,29 +287,13 @@ fn load_reader(
         bytes: 0,
     };
     let gunzipped = gunzip_stream(&mut counted, cap, spare, 0);
-    let stored_bytes = counted.bytes;
-    match gunzipped {
-        Gunzipped::Whole(bytes) => Loaded {
-            bytes,
-            stored_bytes,
-            error: None,
-        },
-        Gunzipped::Partial(bytes, error) => Loaded {
-            error: Some(LoadError::Gzip {
-                error,
-                decompressed_bytes: bytes.len() as u64,
-            }),
-            bytes,
-            stored_bytes,
-        },
-        Gunzipped::TooLarge => Loaded::too_large(stored_bytes, limits),
-    }
+    Loaded::from_gunzipped(gunzipped, counted.bytes, limits)
 }
 
-/// Counts the bytes read through it.
-struct CountingReader<R> {
-    inner: R,
-    bytes: u64,
+/// Counts the bytes read through it: the stored (compressed) size.
+pub(crate) struct CountingReader<R> {
+    pub(crate) inner: R,
+    pub(crate) bytes: u64,
 }
 
 impl<R: Read> Read for CountingReader<R> {

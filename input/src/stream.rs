@@ -26,7 +26,7 @@ use trailsight_engine::parse::{
 use trailsight_engine::{EventBatch, IngestOptions};
 
 use crate::discover::{InputFile, Source};
-use crate::load::{LoadError, ReadLimits, load_reusing, recycle};
+use crate::load::{CountingReader, LoadError, ReadLimits, load_reusing, recycle};
 use crate::outcome::{FileOutcome, Piece};
 
 /// Bytes read and decompressed at a time by the reading thread.
@@ -39,22 +39,8 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// A source opened for reading in pieces, decompressed when its first bytes say gzip.
 enum Opened {
-    Plain(Counting<Box<dyn Read + Send>>),
-    Gzip(Box<MultiGzDecoder<Counting<Box<dyn Read + Send>>>>),
-}
-
-/// Counts the bytes read through it: the stored (compressed) size.
-struct Counting<R> {
-    inner: R,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
+    Plain(CountingReader<Box<dyn Read + Send>>),
+    Gzip(Box<MultiGzDecoder<CountingReader<Box<dyn Read + Send>>>>),
 }
 
 impl Opened {
@@ -84,7 +70,7 @@ impl Opened {
         let mut magic = Vec::with_capacity(2);
         reader.by_ref().take(2).read_to_end(&mut magic)?;
         let gzip = magic == GZIP_MAGIC;
-        let counting = Counting {
+        let counting = CountingReader {
             inner: Box::new(io::Cursor::new(magic).chain(reader)) as Box<dyn Read + Send>,
             bytes: 0,
         };
@@ -414,7 +400,8 @@ pub struct ItemsRead {
 /// as [`trailsight_engine::parse::Location::byte_offset`] gives them), each as its JSON value
 /// ([`trailsight_engine::parse::record_at`]), in the order asked. The document is read once,
 /// in chunks, keeping only the bytes from the next offset asked for on, so a document of any
-/// size costs the largest record asked for, at most [`ReadLimits::max_document_bytes`].
+/// size costs the largest record asked for, at most
+/// [`ReadLimits::max_document_bytes`].
 pub fn records_at(
     source: &Source,
     limits: &ReadLimits,
