@@ -1,8 +1,9 @@
 //! Intake: an event or a batch becomes counts in its series, within the state limits.
 
-use super::partition::{NewSeries, Partition, PartitionKey};
+use super::driver::Detector;
+use super::partition::{NewSeries, Partition};
 use super::series::{RECENT_MINUTES, SeriesSyms};
-use super::{Detector, DocumentReport, Observation};
+use super::types::{DocumentReport, Observation, PartitionKey};
 use crate::attribution::AttrValue;
 use crate::config::MAX_STRING_BYTES;
 use crate::event::Event;

@@ -3,8 +3,8 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::BEGINNING;
 use super::series::{DecideContext, RECENT_MINUTES, Series, SeriesSyms, resolve_key};
+use super::types::{BEGINNING, PartitionKey};
 use crate::attribution::AttrValue;
 use crate::config::DetectorConfig;
 use crate::dedup::{Dedup, SEAL_LAG_MINUTES};
@@ -17,26 +17,6 @@ use crate::time::{Day, MINUTES_PER_WEEK, Minute};
 /// Days of per-minute counts kept behind the frontier's day: seven baseline days before the
 /// start day, plus the start window and the weekly comparison reaching one more day back.
 const RETAINED_DAYS: i64 = BASELINE_DAYS + 2;
-
-impl PartitionKey {
-    pub(super) fn for_each_sym(&self, f: &mut impl FnMut(Sym)) {
-        self.account.into_iter().for_each(&mut *f);
-        f(self.region);
-    }
-
-    pub(super) fn map_syms(self, f: &impl Fn(Sym) -> Sym) -> PartitionKey {
-        PartitionKey {
-            account: self.account.map(f),
-            region: f(self.region),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub(super) struct PartitionKey {
-    pub account: Option<Sym>,
-    pub region: Sym,
-}
 
 /// What creating a series needs: its settings come from the configuration and overrides.
 pub(super) struct NewSeries<'a> {

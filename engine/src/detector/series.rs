@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::partition::PartitionKey;
-use super::{BEGINNING, DetectorStats};
+use super::types::{BEGINNING, DetectorStats, PartitionKey};
 use crate::attribution::{AttrValue, RecentMinutes, ValueCounts};
 use crate::config::SeriesSettings;
 use crate::event::EventCategory;

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::partition::{Partition, PartitionKey};
-use super::{BEGINNING, Detector, DetectorStats, OTHER_VALUE};
+use super::driver::Detector;
+use super::partition::Partition;
+use super::types::{BEGINNING, DetectorStats, OTHER_VALUE, PartitionKey};
 use crate::config::DetectorConfig;
 use crate::event::NULL_VALUE;
 use crate::ingest::IngestOptions;

@@ -1,6 +1,8 @@
 //! Building an [`InsightRecord`] from what a series knows when an insight starts or ends.
 
-use super::{Attribution, Average, InsightRecord, InsightState, SeriesKeyRef};
+use super::key::SeriesKeyRef;
+use super::kind::InsightState;
+use super::record::{Attribution, Average, InsightRecord};
 use crate::time::Minute;
 
 /// What a Start or End record is made of; the IDs follow from `key`, `start` and `state`.

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{ID_NAMESPACE, InsightState, InsightType};
+use super::kind::{ID_NAMESPACE, InsightState, InsightType};
 use crate::event::EventCategory;
 use crate::time::Minute;
 

@@ -8,7 +8,7 @@ use std::mem::take;
 use serde::de::{Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::RecordErrorKind;
+use super::items::RecordErrorKind;
 use super::lenient::{
     ARRAY, Accept, BOOLEAN, Key, KeySet, LStr, Lenient, NULL, NUMBER, STRING, Skip, drain_seq,
 };

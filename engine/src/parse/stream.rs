@@ -2,8 +2,8 @@
 //! millions of records, standard input. Memory is bounded by the window (the bytes from the
 //! first value not yet reported to the last byte received), not by the document.
 
+use super::items::{DocumentSummary, ParsedItem};
 use super::walk::{WalkState, Walked};
-use super::{DocumentSummary, ParsedItem};
 
 /// A document parsed as its bytes arrive, reporting exactly the items [`super::parse_document`]
 /// reports for the whole document, with the same locations, whatever the pieces.

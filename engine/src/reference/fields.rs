@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::value::RawValue;
 
 use super::number::ReportedNumber;
-use super::{MAX_DURATION_MINUTES, Parsed, ReferenceError, ReferenceErrorKind};
+use super::types::{MAX_DURATION_MINUTES, Parsed, ReferenceError, ReferenceErrorKind};
 
 const OBJECT: &str = "object";
 const ARRAY: &str = "array";

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::ReferenceInsight;
+use super::types::ReferenceInsight;
 use crate::insight::InsightState;
 use crate::insight::SeriesKey;
 use crate::time::Minute;

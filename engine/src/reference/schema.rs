@@ -3,7 +3,7 @@
 
 use super::fields::{Fields, cut};
 use super::number::ReportedNumber;
-use super::{
+use super::types::{
     InsightSchema, Parsed, ReferenceErrorKind, ReferenceInsight, ReportedAttribution,
     ReportedStatistics, ReportedValue, SchemaNote,
 };

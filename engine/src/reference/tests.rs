@@ -1,6 +1,8 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::event::EventCategory;
+use crate::insight::{InsightState, InsightType};
 
 /// AWS's 2024 DescribeQuery error-rate Start (documentation example), trail schema.
 fn describe_query_start() -> Value {

@@ -1,7 +1,14 @@
 //! Failures and resynchronisation: where bytes stopped parsing, what is reported, and where the
 //! walk picks up again.
 
-use super::*;
+use memchr::{memchr, memchr_iter, memmem};
+use serde::Deserialize;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+
+use super::types::{ArrayAt, FailKind, Failure, Mode, RESYNC_KEY, Shape, Walker};
+use crate::parse::items::{Location, ParsedItem, RecordError, RecordErrorKind};
+use crate::parse::lenient::{Lenient, OBJECT};
 
 impl<'a> Walker<'a, '_> {
     /// In JSON lines, a value that opens a bracket it never closes can swallow every later line

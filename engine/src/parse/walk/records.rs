@@ -1,7 +1,20 @@
 //! The record-level walker: arrays of records, wrapper objects, envelopes and embedded
 //! documents, down to each record handed to the record reader.
 
-use super::*;
+use std::borrow::Cow;
+use std::mem::take;
+
+use memchr::memchr;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
+use super::failure::{
+    Resync, Stop, contains_ignore_ascii_case, detail_text, error_message, field_error, invalid_utf8,
+};
+use super::types::{ArrayAt, FailKind, Failure, Level, Shape, Walker};
+use crate::parse::items::{ParsedItem, RecordError, RecordErrorKind};
+use crate::parse::lenient::{ARRAY, BOOLEAN, LStr, Lenient, NULL, NUMBER, OBJECT, STRING};
+use crate::parse::record::{Element, Record, RecordKind, Wrapper, truncate};
 
 impl<'a> Walker<'a, '_> {
     /// Whether the array at `open` starts with an object that has no key of a CloudTrail record
