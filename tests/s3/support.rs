@@ -11,7 +11,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
 /// The running harness.
@@ -21,6 +21,9 @@ pub struct Harness {
     _child: Option<Mutex<Child>>,
     /// Held open: the harness stops when it closes (this process exits).
     _stdin: Option<Mutex<ChildStdin>>,
+    /// Held open too: the harness prints more after the port (moto's own port, for
+    /// scripts/s3-bench.sh), and a pipe closed before that kills it with a broken pipe.
+    _stdout: Option<Mutex<BufReader<ChildStdout>>>,
 }
 
 /// Set to the port of a harness started by a parent process, which this process then uses.
@@ -83,6 +86,7 @@ pub fn harness() -> &'static Harness {
                 port,
                 _child: None,
                 _stdin: None,
+                _stdout: None,
             };
         }
         let mut child = Command::new("python3")
@@ -93,10 +97,9 @@ pub fn harness() -> &'static Harness {
             .spawn()
             .expect("starting tests/s3/harness.py with python3");
         let stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        stdout.read_line(&mut line).unwrap();
         let port = line
             .trim()
             .parse()
@@ -105,6 +108,7 @@ pub fn harness() -> &'static Harness {
             port,
             _child: Some(Mutex::new(child)),
             _stdin: Some(Mutex::new(stdin)),
+            _stdout: Some(Mutex::new(stdout)),
         }
     })
 }

@@ -12,8 +12,10 @@ use aws_sdk_s3::config::{BehaviorVersion, ProvideCredentials, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::fetch::Prefetch;
-use super::{S3Counters, S3Error, S3Fault, S3Options};
+use super::ahead::Prefetch;
+use super::error::{S3Error, S3Fault};
+use super::options::S3Options;
+use super::types::S3Counters;
 
 /// The region requests are signed for when neither the options, the environment nor the profile
 /// name one: S3's global endpoint, as the AWS CLI does; a bucket elsewhere is reported as

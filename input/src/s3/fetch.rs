@@ -2,52 +2,19 @@
 //! the configured number of GETs in flight or fetched and not yet taken, so memory stays at
 //! that number times the document cap whatever the trail's size.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
+use super::ahead::ObjectId;
 use super::client::{GetOnce, Store, count_fetched};
-use super::{Fetched, S3Error, S3Fault};
+use super::error::{S3Error, S3Fault};
+use super::types::Fetched;
 
 /// The wait before the second attempt at a body that was cut off; doubled each attempt.
 const FIRST_BODY_RETRY_WAIT: Duration = Duration::from_millis(100);
 
 /// Longest wait between two attempts at a body.
 const MAX_BODY_RETRY_WAIT: Duration = Duration::from_secs(10);
-
-type ObjectId = (String, String);
-
-/// Objects planned for fetching ahead and those fetched, waiting to be taken.
-pub(super) struct Prefetch {
-    state: Mutex<State>,
-    arrived: Condvar,
-    permits: Arc<Semaphore>,
-}
-
-#[derive(Default)]
-struct State {
-    planned: HashSet<ObjectId>,
-    /// A fetched object keeps its permit until it is taken: a slot of the memory budget.
-    ready: HashMap<ObjectId, (Result<Fetched, S3Error>, OwnedSemaphorePermit)>,
-}
-
-impl Prefetch {
-    pub(super) fn new(concurrency: usize) -> Prefetch {
-        Prefetch {
-            state: Mutex::new(State::default()),
-            arrived: Condvar::new(),
-            permits: Arc::new(Semaphore::new(concurrency)),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-}
 
 /// See [`super::get`].
 pub(super) fn get(
@@ -57,21 +24,9 @@ pub(super) fn get(
     cap_bytes: u64,
 ) -> Result<Fetched, S3Error> {
     let id = (bucket.to_owned(), key.to_owned());
-    let mut state = store.prefetch.lock();
-    if state.planned.contains(&id) {
-        loop {
-            if let Some((result, _permit)) = state.ready.remove(&id) {
-                state.planned.remove(&id);
-                return result;
-            }
-            state = store
-                .prefetch
-                .arrived
-                .wait(state)
-                .unwrap_or_else(|poison| poison.into_inner());
-        }
+    if let Some(result) = store.prefetch.take(&id) {
+        return result;
     }
-    drop(state);
     store
         .runtime
         .block_on(fetch_whole(store, bucket, key, cap_bytes))
@@ -79,28 +34,17 @@ pub(super) fn get(
 
 /// See [`super::prefetch`].
 pub(super) fn prefetch(store: &Arc<Store>, objects: Vec<ObjectId>, cap_bytes: u64) {
-    let objects: Vec<ObjectId> = {
-        let mut state = store.prefetch.lock();
-        objects
-            .into_iter()
-            .filter(|id| state.planned.insert(id.clone()))
-            .collect()
-    };
+    let objects = store.prefetch.plan(objects);
     let producer = Arc::clone(store);
     store.runtime.spawn(async move {
         for (bucket, key) in objects {
-            let Ok(permit) = Arc::clone(&producer.prefetch.permits).acquire_owned().await else {
+            let Ok(permit) = producer.prefetch.permits().acquire_owned().await else {
                 return;
             };
             let store = Arc::clone(&producer);
             tokio::spawn(async move {
                 let result = fetch_whole(&store, &bucket, &key, cap_bytes).await;
-                store
-                    .prefetch
-                    .lock()
-                    .ready
-                    .insert((bucket, key), (result, permit));
-                store.prefetch.arrived.notify_all();
+                store.prefetch.deliver((bucket, key), result, permit);
             });
         }
     });

@@ -14,7 +14,8 @@ use tokio::task::JoinSet;
 use trailsight_engine::time::{Minute, Timestamp};
 
 use super::client::{Page, Store, count_listed};
-use super::{ListedObject, Listing, S3Error, S3Fault, S3Url};
+use super::error::{S3Error, S3Fault};
+use super::types::{ListedObject, Listing, S3Url};
 use crate::select::Selection;
 use crate::trail::skip_reason;
 

@@ -24,6 +24,11 @@
 //!
 //! Errors are [`S3Error`]s, one line each, naming the bucket or object.
 
+// Imports run one way: this module's functions call into `client`, `fetch` and `layout`;
+// `fetch` and `layout` use `client`; all of them use the leaf modules `error`, `options`,
+// `types` and `ahead`, and none imports from this one.
+#[cfg(feature = "s3")]
+mod ahead;
 #[cfg(feature = "s3")]
 mod client;
 mod error;
@@ -31,114 +36,14 @@ mod error;
 mod fetch;
 #[cfg(feature = "s3")]
 mod layout;
-
-use std::collections::BTreeMap;
+mod options;
+mod types;
 
 pub use error::{S3Error, S3Fault};
+pub use options::{DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, S3Options};
+pub use types::{Fetched, ListedObject, Listing, S3Counters, S3Url};
 
 use crate::select::Selection;
-use crate::trail::SkipReason;
-
-/// Attempts per request when none are configured: the first and seven retries, with the
-/// SDK's exponential backoff (at most 20 s between attempts).
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
-
-/// GETs in flight when none are configured.
-pub const DEFAULT_CONCURRENCY: usize = 16;
-
-/// How to reach S3. Everything not given comes from the environment, as the AWS CLI takes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Options {
-    /// A named profile of the shared config files (`--profile`), instead of `AWS_PROFILE`.
-    pub profile: Option<String>,
-    /// The region (`--region`), instead of `AWS_REGION` or the profile's.
-    pub region: Option<String>,
-    /// An S3-compatible endpoint (`--endpoint-url`), instead of `AWS_ENDPOINT_URL`; requests
-    /// to it are path-style.
-    pub endpoint_url: Option<String>,
-    /// GETs (and listings) in flight at once (`--s3-concurrency`).
-    pub concurrency: usize,
-    /// Attempts per request, retries included.
-    pub max_attempts: u32,
-}
-
-impl Default for S3Options {
-    fn default() -> S3Options {
-        S3Options {
-            profile: None,
-            region: None,
-            endpoint_url: None,
-            concurrency: DEFAULT_CONCURRENCY,
-            max_attempts: DEFAULT_MAX_ATTEMPTS,
-        }
-    }
-}
-
-/// A parsed `s3://BUCKET/PREFIX`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S3Url {
-    /// The bucket.
-    pub bucket: String,
-    /// The key or key prefix (may be empty).
-    pub prefix: String,
-}
-
-impl S3Url {
-    /// Parses `s3://BUCKET[/PREFIX]`.
-    ///
-    /// ```
-    /// use trailsight_input::s3::S3Url;
-    /// let url = S3Url::parse("s3://trail/AWSLogs/o-1/").unwrap();
-    /// assert_eq!((url.bucket.as_str(), url.prefix.as_str()), ("trail", "AWSLogs/o-1/"));
-    /// assert!(S3Url::parse("s3:///x").is_err());
-    /// ```
-    pub fn parse(url: &str) -> Result<S3Url, S3Error> {
-        let invalid = || S3Error::new(url, S3Fault::InvalidUrl);
-        let rest = url.strip_prefix("s3://").ok_or_else(invalid)?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(invalid());
-        }
-        Ok(S3Url {
-            bucket: bucket.to_owned(),
-            prefix: prefix.to_owned(),
-        })
-    }
-}
-
-/// One object found by [`list`].
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ListedObject {
-    /// Its bucket.
-    pub bucket: String,
-    /// Its key.
-    pub key: String,
-    /// Its size in bytes.
-    pub size_bytes: u64,
-}
-
-/// What [`list`] found.
-#[derive(Debug, Default)]
-pub struct Listing {
-    /// Objects to read, sorted by key.
-    pub objects: Vec<ListedObject>,
-    /// Objects listed but not read, by reason (folders pruned whole are not listed, so not
-    /// counted).
-    pub skipped: BTreeMap<SkipReason, u64>,
-}
-
-/// Counts of what the S3 layer did, for progress lines and summaries.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct S3Counters {
-    /// Objects listed (to read).
-    pub objects_listed: u64,
-    /// Their bytes.
-    pub bytes_listed: u64,
-    /// Objects fetched whole.
-    pub objects_fetched: u64,
-    /// Their bytes.
-    pub bytes_fetched: u64,
-}
 
 /// Sets how S3 is reached, before the first use; returns false (and changes nothing) when the
 /// client was already configured.
@@ -172,18 +77,6 @@ pub fn list(url: &str, selection: &Selection) -> Result<Listing, S3Error> {
             S3Fault::Unsupported,
         ))
     }
-}
-
-/// What [`get`] fetched.
-#[derive(Debug)]
-pub enum Fetched {
-    /// The whole object.
-    Whole(Vec<u8>),
-    /// The object is larger than the cap it was fetched with; nothing kept.
-    TooLarge {
-        /// Its size.
-        size_bytes: u64,
-    },
 }
 
 /// Fetches one object, refusing one larger than `cap_bytes`: taken from what [`prefetch`]
