@@ -11,13 +11,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use trailsight_engine::time::Minute;
 use trailsight_engine::{Detector, EventBatch, InsightRecord, OpenInsight};
 use trailsight_input::{
-    DEFAULT_MAX_DOCUMENT_MIB, InputFile, Loaded, ReadLimits, Source, discover, load, load_bytes,
-    sort_for_counting, trail,
+    DEFAULT_MAX_DOCUMENT_MIB, FileOutcome, InputFile, Loaded, ReadLimits, Source, default_threads,
+    discover, load, load_bytes, pipeline, sort_for_counting, trail,
 };
 
 use crate::config::read_limits;
@@ -357,8 +358,10 @@ impl Run {
     }
 }
 
-/// Runs the detector over files and directories as `trailsight detect` does, with the
-/// command's discovery and caps.
+/// Runs the detector over files and directories as `trailsight detect` does: the command's
+/// discovery and caps, and its reader ([`trailsight_input::pipeline::run`]: files parsed in
+/// parallel and counted in the counting order, large documents read in pieces), so the records,
+/// the counts and the error lines are the command's.
 #[pyfunction]
 #[pyo3(signature = (paths, config = None, *, max_document_mib = DEFAULT_MAX_DOCUMENT_MIB, **settings))]
 pub fn run_paths(
@@ -368,37 +371,67 @@ pub fn run_paths(
     max_document_mib: u64,
     settings: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Run> {
-    let detector = PyDetector::new_inner(config, settings)?;
+    let mut detector = PyDetector::new_inner(config, settings)?;
     let limits = read_limits(max_document_mib)?;
     py.detach(|| {
         let discovery = discover(&paths);
-        let mut replay = TrailReplay::with(detector, limits);
-        replay
-            .errors
-            .extend(discovery.errors.iter().map(ToString::to_string));
-        for file in discovery.files {
-            replay.add_file(file, None)?;
-        }
-        let open = replay.finish_inner();
-        let mut records = std::mem::take(&mut replay.records);
-        records.sort_by(InsightRecord::output_order);
+        let mut errors: Vec<String> = discovery.errors.iter().map(ToString::to_string).collect();
         let mut skipped: BTreeMap<&'static str, u64> = discovery
             .skipped
             .iter()
             .map(|(reason, n)| (reason.as_str(), *n))
             .collect();
-        for (reason, n) in replay.skipped {
-            *skipped.entry(reason).or_insert(0) += n;
-        }
+        let mut files = 0;
+        let mut records = Vec::new();
+        pipeline::run(
+            &discovery.files,
+            &mut detector,
+            default_threads(),
+            &limits,
+            |outcome, new| {
+                records.append(new);
+                file_errors(outcome, &mut errors);
+                if let Some(reason) = outcome.skipped() {
+                    *skipped.entry(reason.as_str()).or_insert(0) += 1;
+                } else if outcome.ends_file() {
+                    files += 1;
+                }
+            },
+        )
+        .map_err(|e| PyOSError::new_err(e.to_string()))?;
+        let open = detector.finish(&mut records);
+        records.sort_by(InsightRecord::output_order);
         Ok(Run {
             insights: Insight::all(records),
             open,
-            stats: replay.detector.stats().clone(),
-            files: replay.files,
+            stats: detector.stats().clone(),
+            files,
             skipped,
-            errors: replay.errors,
+            errors,
         })
     })
+}
+
+/// The error lines of one file (or piece of one) as the command prints them, without its
+/// `trailsight: error: ` prefix: the read error, and the first [`ERRORS_PER_FILE`] bad records
+/// of the file.
+fn file_errors(outcome: &FileOutcome, errors: &mut Vec<String>) {
+    let source = &outcome.source;
+    if let Some(error) = &outcome.load_error {
+        errors.push(format!("{source}: {error}"));
+    }
+    let before = usize::try_from(outcome.bad_records_before()).unwrap_or(usize::MAX);
+    let bad = outcome.record_errors();
+    for error in bad.iter().take(ERRORS_PER_FILE.saturating_sub(before)) {
+        errors.push(format!("{source}: {error}"));
+    }
+    let total = before.saturating_add(bad.len());
+    if outcome.ends_file() && total > ERRORS_PER_FILE {
+        errors.push(format!(
+            "{source}: {} more bad records not shown",
+            total - ERRORS_PER_FILE
+        ));
+    }
 }
 
 /// The delivery time in a CloudTrail file name (`YYYY-MM-DDTHH:MM:00Z`), or None.

@@ -85,9 +85,10 @@ def run(
 
     ``paths`` is one path or several; directories are walked at any depth (digests and
     aggregated files skipped). Unreadable paths and bad records do not stop the run: they are
-    listed in ``Run.errors``. A file larger than ``max_document_mib`` MiB once decompressed is
-    not read: it is listed in ``Run.errors`` and counted in ``Run.skipped["too large"]``. The
-    records are in the command's output order.
+    listed in ``Run.errors``. Files are read with the command's reader: in parallel, counted in
+    its order, documents over 64 MiB in pieces; a single record over ``max_document_mib`` MiB
+    ends its document with an error in ``Run.errors``. The records are in the command's output
+    order.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
