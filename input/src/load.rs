@@ -35,7 +35,7 @@ pub struct ReadLimits {
     /// The longest line of a line-by-line feed (`watch -`), its newline not included.
     pub max_line_bytes: u64,
     /// Documents larger than this once decompressed, and standard input, are read in pieces
-    /// of this size ([`crate::stream`]) by the readers that can: memory then holds a few
+    /// of this size (the `stream` module) by the readers that can: memory then holds a few
     /// pieces and the largest single value (at most [`ReadLimits::max_document_bytes`]), not
     /// the document.
     pub stream_above_bytes: u64,

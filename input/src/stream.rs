@@ -305,7 +305,7 @@ impl<'f> Pieces<'f> {
 }
 
 /// Reads every item of `source` in order, calling `on_item` for each: whole when it fits
-/// [`ReadLimits::stream_above_bytes`], else in pieces, exactly as [`crate::pipeline::run`] reads
+/// [`ReadLimits::stream_above_bytes`], else in pieces, exactly as the pipeline's `run` reads
 /// it. The passes over a trail that do not count into a detector (replay's recount, the
 /// references, `--parse-only`) read with it, so that they see what the counting pass saw, for a
 /// document of any size.

@@ -2,6 +2,7 @@
 
 mod args;
 mod charts;
+mod compare;
 mod detect;
 mod explain;
 mod format;
@@ -38,7 +39,7 @@ enum Command {
     Watch(watch::WatchArgs),
     /// Compare trailsight's insights on a trail with reference Insights (AWS's), and check
     /// every number of each reference insight against the trail's events.
-    Replay(replay::ReplayArgs),
+    Replay(compare::ReplayArgs),
     /// Show one insight against the trail: its numbers, the per-minute series around it, the
     /// raw events behind it and who made them.
     Explain(explain::ExplainArgs),
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Detect(args) => detect::run(args),
         Command::Watch(args) => watch::run(args),
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => compare::run(args),
         Command::Explain(args) => explain::run(args),
         Command::Simulate(args) => simulate::run(args).map(|report| {
             eprintln!("{report}");

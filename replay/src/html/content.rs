@@ -1,6 +1,6 @@
 //! What the page shows, handed to [`super::page::render`]: the run ([`Page`]) and its insights
 //! ([`Card`]), each with its intervals, verdict and per-minute series. Built by the commands
-//! (`crate::charts`) from their results; nothing here reads a file.
+//! (the `charts` module) from their results; nothing here reads a file.
 
 use std::collections::BTreeMap;
 

@@ -6,7 +6,7 @@
 //! SVG) are inline. It holds nothing that is not derived from the input, so the same input gives
 //! the same bytes. The page is a pure function of what it is handed ([`Page`]):
 //! the commands recount the series around each insight ([`crate::recount`], a few hours around
-//! each only, so the report stays small on long trails), build the page ([`crate::charts`])
+//! each only, so the report stays small on long trails), build the page (the `charts` module)
 //! and write the file; nothing under `html/` reads or writes one.
 
 mod chart;
