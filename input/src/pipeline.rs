@@ -75,12 +75,13 @@ fn parse_pool(threads: usize) -> Result<rayon::ThreadPool, PipelineError> {
 }
 
 /// Runs every file through `detector`, calling `on_file` after each one is counted with the
-/// records that became known. `threads` is the number of parse threads; a file over the caps of
-/// `limits` is skipped (see [`crate::load::load`]).
+/// records that became known. `threads` is the number of parse threads (clamped to the cores).
 ///
 /// Files are counted in the counting order ([`crate::order`]): CloudTrail files by the delivery
 /// time in their name, other files by their earliest event, which needs them parsed first;
-/// ties by path. Each file is read whole into memory.
+/// ties by path. A file is read whole when it fits its thread's share of
+/// [`ReadLimits::in_flight_bytes`] and [`ReadLimits::stream_above_bytes`], else in pieces in its
+/// turn (standard input always), each piece counted as one outcome.
 pub fn run(
     files: &[InputFile],
     detector: &mut Detector,

@@ -169,7 +169,7 @@ pub fn stream_file(
         Ok(opened) => opened,
         Err(error) => {
             let nothing = EventBatch::parse(&[], options);
-            on_piece(pieces.last(nothing, 0, Some(LoadError::Read(error))));
+            on_piece(pieces.last(nothing, 0, 0, Some(LoadError::Read(error))));
             return;
         }
     };
@@ -230,8 +230,7 @@ pub fn stream_file(
             Some(LoadError::ValueTooLarge(_)) => stream.take(),
             _ => stream.finish(),
         };
-        pieces.document_bytes_at_end = received;
-        on_piece(pieces.last(batch, stored_bytes, error));
+        on_piece(pieces.last(batch, stored_bytes, received, error));
     });
 }
 
@@ -241,7 +240,6 @@ struct Pieces<'f> {
     index: u32,
     stored_bytes: u64,
     document_bytes: u64,
-    document_bytes_at_end: u64,
     bad_records: u64,
 }
 
@@ -252,7 +250,6 @@ impl<'f> Pieces<'f> {
             index: 0,
             stored_bytes: 0,
             document_bytes: 0,
-            document_bytes_at_end: 0,
             bad_records: 0,
         }
     }
@@ -288,13 +285,15 @@ impl<'f> Pieces<'f> {
         outcome
     }
 
+    /// The last piece, ending at `document_bytes` of document (what the stream received).
     fn last(
         &mut self,
         batch: EventBatch,
         stored_bytes: u64,
+        document_bytes: u64,
         error: Option<LoadError>,
     ) -> FileOutcome {
-        let end = self.document_bytes_at_end.max(self.document_bytes);
+        let end = document_bytes.max(self.document_bytes);
         let mut outcome = self.next(batch, stored_bytes.max(self.stored_bytes), end);
         if let Some(piece) = &mut outcome.piece {
             piece.last = true;
